@@ -1,0 +1,66 @@
+# fusekey front door. Everything real lives in meson.build; this file only
+# installs what is missing (Debian 12) and calls meson/ninja.
+#
+#   make demo    build, then walk through the emulated platform and sealing
+#   make test    build and run every test (unit, vectors, CLI end-to-end)
+#   make asan    the same suite under AddressSanitizer + UBSan (no recovery)
+#   make clang   the same suite built with clang
+#   make bench   release build, then the benchmark (informational, no thresholds)
+#   make deps    install the Debian packages the build needs (root) or print the command
+
+BUILD       ?= build
+ASAN_BUILD  ?= build-asan
+CLANG_BUILD ?= build-clang
+BENCH_BUILD ?= build-release
+MESON       ?= meson
+
+DEB_PACKAGES := meson ninja-build pkg-config gcc clang libssl-dev libjansson-dev \
+                libcmocka-dev python3 libclang-rt-14-dev
+
+.PHONY: all deps build demo test asan clang bench clean help
+
+all: build
+
+help:
+	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@scripts/deps.sh $(DEB_PACKAGES)
+
+$(BUILD)/build.ninja: | deps
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+demo: build
+	scripts/demo.sh $(BUILD)/tools/fusekey
+
+test: build
+	scripts/run-tests.sh $(BUILD)
+
+$(ASAN_BUILD)/build.ninja: | deps
+	$(MESON) setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dc_args=-fno-sanitize-recover=all
+
+asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		scripts/run-tests.sh $(ASAN_BUILD)
+
+$(CLANG_BUILD)/build.ninja: | deps
+	CC=clang $(MESON) setup $(CLANG_BUILD) --buildtype=debugoptimized
+
+clang: $(CLANG_BUILD)/build.ninja
+	ninja -C $(CLANG_BUILD)
+	scripts/run-tests.sh $(CLANG_BUILD)
+
+$(BENCH_BUILD)/build.ninja: | deps
+	$(MESON) setup $(BENCH_BUILD) --buildtype=release -Dtests=false
+
+bench: $(BENCH_BUILD)/build.ninja
+	ninja -C $(BENCH_BUILD)
+	$(BENCH_BUILD)/bench/fusekey_bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(BENCH_BUILD)

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Small, careful file helpers shared by the library and the tools.
+ * Reads are bounded (a file larger than the limit is refused, never truncated)
+ * and never follow a symlink in the last path component. Writes are atomic:
+ * a temporary file in the same directory, fsync, rename, fsync of the
+ * directory, so a reader sees the old file or the new one, never half of one.
+ */
+#ifndef FK_FILE_H
+#define FK_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fusekey/fusekey.h"
+
+/*
+ * Read a whole regular file of at most max_len bytes into a new buffer
+ * (free with fk_file_free, which wipes it). FUSEKEY_ERR_NOT_FOUND if missing,
+ * FUSEKEY_ERR_FORMAT if larger than max_len or not a regular file,
+ * FUSEKEY_ERR_IO otherwise.
+ */
+fusekey_status fk_file_read(const char *path, size_t max_len, uint8_t **out, size_t *out_len)
+	__attribute__((warn_unused_result));
+void fk_file_free(uint8_t *buf, size_t len);
+
+/*
+ * Atomically create or replace `path` with `len` bytes, file mode `mode`.
+ * Without `overwrite`, an existing path gives FUSEKEY_ERR_EXISTS and is left
+ * untouched. A symlink at `path` is refused in any case.
+ */
+fusekey_status fk_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+				    bool overwrite) __attribute__((warn_unused_result));
+
+/* mkdir -p with `mode` for every directory created. */
+fusekey_status fk_file_mkdirs(const char *path, mode_t mode) __attribute__((warn_unused_result));
+
+#endif
