@@ -6,18 +6,22 @@
 #   make asan    the same suite under AddressSanitizer + UBSan (no recovery)
 #   make clang   the same suite built with clang
 #   make bench   release build, then the benchmark (informational, no thresholds)
+#   make fuzz    libFuzzer (clang + ASan/UBSan) on each target for FUZZ_SECONDS (default 60)
 #   make deps    install the Debian packages the build needs (root) or print the command
 
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 CLANG_BUILD ?= build-clang
 BENCH_BUILD ?= build-release
+FUZZ_BUILD  ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := unseal sigstruct key_request
 MESON       ?= meson
 
 DEB_PACKAGES := meson ninja-build pkg-config gcc clang libssl-dev libjansson-dev \
                 libcmocka-dev python3 libclang-rt-14-dev
 
-.PHONY: all deps build demo test asan clang bench clean help
+.PHONY: all deps build demo test asan clang bench fuzz clean help
 
 all: build
 
@@ -62,5 +66,19 @@ bench: $(BENCH_BUILD)/build.ninja
 	ninja -C $(BENCH_BUILD)
 	$(BENCH_BUILD)/bench/fusekey_bench $(BENCH_ARGS)
 
+$(FUZZ_BUILD)/build.ninja: | deps
+	CC=clang $(MESON) setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all
+
+# Each target runs on a scratch copy of its seed corpus (the checked-in seeds stay as they are).
+fuzz: $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		rm -rf $(FUZZ_BUILD)/corpus-$$t; mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(FUZZ_BUILD)/corpus-$$t tests/fuzz/corpus/$$t; \
+	done
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)

@@ -54,13 +54,15 @@ static fusekey_status seal_core(struct fk_platform *p, const struct fk_seal_poli
 	fusekey_status st;
 
 	memset(&f, 0, sizeof(f));
+	if (blob == NULL)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	memset(blob, 0, blob_size);
 	st = fk_seal_policy_check(pol);
 	if (st != FUSEKEY_OK)
 		return st;
-	if ((aad_len > 0 && aad == NULL) || (txt_len > 0 && txt == NULL) || blob == NULL ||
+	if ((aad_len > 0 && aad == NULL) || (txt_len > 0 && txt == NULL) ||
 	    !fk_seal_size(aad_len, txt_len, &want) || blob_size != want)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
-	memset(blob, 0, blob_size);
 
 	if ((st = fk_platform_identity(p, &id)) != FUSEKEY_OK ||
 	    (st = fk_platform_cpu_svn(p, f.cpu_svn)) != FUSEKEY_OK)
@@ -110,8 +112,11 @@ fusekey_status fk_seal_with_key_id(struct fk_platform *p, const struct fk_seal_p
 				   uint32_t aad_len, const uint8_t *txt, uint32_t txt_len,
 				   uint8_t *blob, uint32_t blob_size)
 {
-	if (txt_len == 0)
+	if (txt_len == 0) {
+		if (blob != NULL)
+			memset(blob, 0, blob_size);
 		return FUSEKEY_ERR_INVALID_PARAMETER;
+	}
 	return seal_core(p, pol, key_id, aad, aad_len, txt, txt_len, blob, blob_size);
 }
 
@@ -119,8 +124,11 @@ fusekey_status fk_mac_aad(struct fk_platform *p, const struct fk_seal_policy *po
 			  const uint8_t key_id[FK_SGX_KEYID_SIZE], const uint8_t *aad,
 			  uint32_t aad_len, uint8_t *blob, uint32_t blob_size)
 {
-	if (aad_len == 0)
+	if (aad_len == 0) {
+		if (blob != NULL)
+			memset(blob, 0, blob_size);
 		return FUSEKEY_ERR_INVALID_PARAMETER;
+	}
 	return seal_core(p, pol, key_id, aad, aad_len, NULL, 0, blob, blob_size);
 }
 
