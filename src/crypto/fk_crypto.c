@@ -358,8 +358,9 @@ static bool p256_scalar_ok(const uint8_t d_be[32])
 }
 
 /*
- * A peer point given as big-endian x||y: each coordinate < p (OpenSSL would
- * otherwise reduce it silently), on the curve, not infinity.
+ * A peer point given as big-endian x||y: each coordinate < p (checked on the
+ * bytes: EC_POINT_set_affine_coordinates would reduce x + p to x silently),
+ * on the curve, not infinity.
  */
 static fusekey_status p256_check_point(const uint8_t xy_be[64])
 {
@@ -523,11 +524,13 @@ fusekey_status fk_p256_ecdh(const uint8_t priv[FK_P256_PRIV_SIZE],
 	memcpy(d_native, d_be, sizeof(d_native));
 #endif
 
-	mine_params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, g_p256_name, 0);
+	mine_params[0] =
+		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, g_p256_name, 0);
 	mine_params[1] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PRIV_KEY, d_native,
 						 sizeof(d_native));
 	mine_params[2] = OSSL_PARAM_construct_end();
-	peer_params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, g_p256_name, 0);
+	peer_params[0] =
+		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, g_p256_name, 0);
 	peer_params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point,
 							   sizeof(point));
 	peer_params[2] = OSSL_PARAM_construct_end();

@@ -216,7 +216,8 @@ static void gcm_group(json_t *group, size_t gi, const char *file, struct fk_vec_
 	json_int_t key_size, iv_size, tag_size;
 	const char *type = str_member(group, "type");
 
-	if (type == NULL || strcmp(type, "AeadTest") != 0 || !int_member(group, "keySize", &key_size) ||
+	if (type == NULL || strcmp(type, "AeadTest") != 0 ||
+	    !int_member(group, "keySize", &key_size) ||
 	    !int_member(group, "ivSize", &iv_size) || !int_member(group, "tagSize", &tag_size)) {
 		skip_group(t, file, gi, tests, "not an AeadTest group with key/iv/tag sizes");
 		return;
@@ -283,7 +284,8 @@ static void cmac_group(json_t *group, size_t gi, const char *file, struct fk_vec
 	json_int_t key_size, tag_size;
 	const char *type = str_member(group, "type");
 
-	if (type == NULL || strcmp(type, "MacTest") != 0 || !int_member(group, "keySize", &key_size) ||
+	if (type == NULL || strcmp(type, "MacTest") != 0 ||
+	    !int_member(group, "keySize", &key_size) ||
 	    !int_member(group, "tagSize", &tag_size)) {
 		skip_group(t, file, gi, tests, "not a MacTest group with key/tag sizes");
 		return;
@@ -377,7 +379,7 @@ static void ecdh_group(json_t *group, size_t gi, const char *file, struct fk_vec
 	const char *encoding = str_member(group, "encoding");
 
 	if (type == NULL || strcmp(type, "EcdhEcpointTest") != 0) {
-		skip_group(t, file, gi, tests, "not an EcdhEcpointTest group (public key encoding)");
+		skip_group(t, file, gi, tests, "not an EcdhEcpointTest group (key encoding)");
 		return;
 	}
 	if (curve == NULL || strcmp(curve, "secp256r1") != 0) {
