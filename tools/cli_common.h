@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared pieces of the fusekey CLI, declared once for its files:
+ *   cli_common.c    exit codes and the one status -> exit code table, messages,
+ *                   the strict option parser, hex and integer parsing, bounded
+ *                   input, atomic output
+ *   cli_platform.c  opening the (emulated) platform "as an enclave"
+ *   cli_output.c    flag and policy names, identities as text and JSON
+ *   fusekey.c       main, dispatch, help texts; cli_sim/seal/inspect.c commands
+ *
+ * Every command returns an exit code (enum cli_exit). Errors are printed once,
+ * where they are detected, as "fusekey: error: <what>: <why>" plus a hint on
+ * what to do, to stderr. No message ever contains secret bytes.
+ */
+#ifndef FK_CLI_COMMON_H
+#define FK_CLI_COMMON_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "fusekey/fusekey.h"
+#include "platform/fk_sim.h"
+#include "sgx/fk_sgx.h"
+
+/* Exit codes: documented in `fusekey --help` and docs/cli.md. */
+enum cli_exit {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_INTERNAL = 1,	  /* internal or unexpected failure */
+	CLI_EXIT_USAGE = 2,	  /* bad option or argument */
+	CLI_EXIT_NO_PLATFORM = 3, /* no SGX platform selected or available */
+	CLI_EXIT_AUTH = 4,	  /* authentication failure (wrong enclave, tampered blob) */
+	CLI_EXIT_TCB = 5,	  /* CPUSVN/ISVSVN too low to unseal */
+	CLI_EXIT_FORMAT = 6,	  /* invalid input format, SIGSTRUCT or signature */
+	CLI_EXIT_NOT_FOUND = 7,	  /* file or state directory missing */
+	CLI_EXIT_EXISTS = 8,	  /* refusing to overwrite */
+	CLI_EXIT_PERMISSION = 9,  /* unsafe modes / permission denied */
+	CLI_EXIT_REFUSED = 10,	  /* parameter or policy refused */
+	CLI_EXIT_IO = 11,	  /* I/O error */
+};
+
+/* Input bounds (documented in docs/cli.md). */
+#define CLI_MAX_SEAL_INPUT (1024u * 1024u)	   /* seal --in: 1 MiB */
+#define CLI_MAX_AAD (1024u * 1024u)		   /* --aad-file / --aad-hex: 1 MiB */
+#define CLI_MAX_BLOB (4u * 1024u * 1024u)	   /* unseal / inspect input: 4 MiB */
+#define CLI_MAX_MEASURE_FILE (16u * 1024u * 1024u) /* each --measure file: 16 MiB */
+#define CLI_MAX_MEASURE_FILES 16
+#define CLI_MAX_POSITIONAL 4
+
+/* The one table from library status to exit code. */
+int cli_exit_for_status(fusekey_status st);
+
+/* "fusekey: error: ..." to stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "fusekey: warning: ..." to stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Report a library failure about `what` (a file name or an action) with the
+ * status description and a generic hint for the status; returns the exit code.
+ */
+int cli_fail(fusekey_status st, const char *what);
+
+/* ---- options ---- */
+
+enum cli_opt_id {
+	OPT_NONE = 0,
+	OPT_HELP,
+	/* platform */
+	OPT_PLATFORM,
+	OPT_SIM_DIR,
+	OPT_ENCLAVE,
+	OPT_CONFIG_ID,
+	OPT_CONFIG_SVN,
+	/* common */
+	OPT_JSON,
+	OPT_FORCE,
+	OPT_OUT,
+	OPT_IN,
+	/* sim */
+	OPT_MODE,
+	OPT_CPUSVN,
+	OPT_KEY,
+	OPT_MRENCLAVE,
+	OPT_MEASURE,
+	OPT_PRODID,
+	OPT_SVN,
+	OPT_DEBUG,
+	OPT_KSS,
+	OPT_FAMILY_ID,
+	OPT_EXT_PRODID,
+	OPT_MISC_SELECT,
+	OPT_DATE,
+	/* seal / unseal */
+	OPT_AAD_FILE,
+	OPT_AAD_HEX,
+	OPT_POLICY,
+	OPT_ATTR_MASK,
+	OPT_XFRM_MASK,
+	OPT_MISC_MASK,
+	OPT_STDOUT,
+	OPT_AAD_OUT,
+	/* inspect */
+	OPT_TYPE,
+	OPT__COUNT
+};
+
+struct cli_opt {
+	const char *name; /* long name without "--" */
+	bool has_arg;
+	bool repeatable; /* values collected in cli_args.multi (only --measure) */
+	enum cli_opt_id id;
+};
+
+/* The platform options shared by sim show, seal and unseal. */
+#define CLI_PLATFORM_OPTS                                                                          \
+	{"platform", true, false, OPT_PLATFORM}, {"sim-dir", true, false, OPT_SIM_DIR},            \
+		{"enclave", true, false, OPT_ENCLAVE}, {"config-id", true, false, OPT_CONFIG_ID},  \
+	{                                                                                          \
+		"config-svn", true, false, OPT_CONFIG_SVN                                          \
+	}
+
+struct cli_args {
+	bool has[OPT__COUNT];
+	const char *val[OPT__COUNT];
+	const char *multi[CLI_MAX_MEASURE_FILES];
+	size_t nmulti;
+	const char *pos[CLI_MAX_POSITIONAL];
+	size_t npos;
+};
+
+enum { CLI_PARSE_OK = -1, CLI_PARSE_HELP = -2 };
+
+/*
+ * Parse argv[0..argc) (the words after the command name) against `opts`.
+ * Accepts "--name value", "--name=value", "-h", "--" and the single "-" as a
+ * positional. Exact names only (no abbreviations); an option given twice is an
+ * error unless repeatable. Returns CLI_PARSE_OK, CLI_PARSE_HELP (--help seen),
+ * or CLI_EXIT_USAGE after printing the error.
+ */
+int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts, size_t nopts,
+	      size_t max_pos, struct cli_args *out);
+
+/* "fusekey: error: ...", then "try 'fusekey help CMD'"; returns CLI_EXIT_USAGE. */
+int cli_usage_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- strict value parsing (all return false on any deviation) ---- */
+
+/* Decimal "0".."max", or "0x" + hex digits; no sign, no spaces, no octal. */
+bool cli_parse_uint(const char *s, uint64_t max, uint64_t *out);
+/* Hex digits only (optional 0x), 1..16 digits: a 64-bit mask. */
+bool cli_parse_hex_u64(const char *s, uint64_t *out);
+/* Exactly 2*n hex digits (optional 0x) into n bytes. */
+bool cli_parse_hex_exact(const char *s, uint8_t *out, size_t n);
+/* Even number of hex digits, at most 2*max; *out malloc'd (free with fk_file_free). */
+bool cli_parse_hex_alloc(const char *s, size_t max, uint8_t **out, size_t *out_len);
+/* Lowercase hex of n bytes into buf (2n+1). */
+void cli_hex(const uint8_t *p, size_t n, char *buf);
+
+/* ---- input and output ---- */
+
+/*
+ * Read `path` ("-" = standard input) of at most max bytes. Errors are printed
+ * (naming `what`, e.g. "seal input") and returned as an exit code; on success
+ * returns CLI_EXIT_OK and *out must be freed with fk_file_free (which wipes).
+ */
+int cli_read_input(const char *path, size_t max, const char *what, uint8_t **out, size_t *len);
+
+/* Atomic write, printed error on failure (EXISTS -> "use --force"). */
+int cli_write_file(const char *path, const void *data, size_t len, unsigned mode, bool force,
+		   const char *what);
+
+/* write(2) all of data to fd 1 (no stdio buffer holds it afterwards). */
+int cli_write_stdout(const void *data, size_t len);
+
+/* ---- names of flags and policies ---- */
+
+/* "INITTED|DEBUG|MODE64BIT" (+ "|0x..." for unknown bits; "none" for 0). */
+void cli_attr_names(uint64_t flags, char *buf, size_t len);
+/* "MRSIGNER|NOISVPRODID" (+ "|0x.." for reserved bits; "none" for 0). */
+void cli_policy_names(uint16_t policy, char *buf, size_t len);
+const char *cli_key_name(uint16_t key_name); /* "SEAL", ... or "unknown" */
+/* One of the three emulator CPUSVN values? Sets *which. */
+bool cli_cpusvn_is_sim(const uint8_t cpu_svn[FK_SGX_CPUSVN_SIZE], enum fk_sim_cpusvn *which);
+
+/* ---- output of identities and fields ---- */
+
+/* "  name: value" lines of an identity (SECS fields), each prefixed by indent. */
+void cli_identity_print(FILE *f, const char *indent, const struct fk_sgx_identity *id);
+/* The same as a JSON object (NULL on allocation failure). */
+json_t *cli_identity_json(const struct fk_sgx_identity *id);
+/* JSON helpers: hex string of bytes, "0x%016llx"-style strings; NULL-safe set. */
+json_t *cli_json_hex(const uint8_t *p, size_t n);
+json_t *cli_json_u64hex(uint64_t v, int width);
+json_t *cli_json_names(uint64_t v, void (*fn)(uint64_t, char *, size_t));
+/* Dump obj (indented) to stdout and release it; CLI_EXIT_INTERNAL if NULL or failing. */
+int cli_json_print(json_t *obj);
+/* Adapter for cli_json_names. */
+void cli_attr_names_u64(uint64_t flags, char *buf, size_t len);
+void cli_policy_names_u64(uint64_t policy, char *buf, size_t len);
+/* Print hex of n bytes to f (no newline). */
+void cli_print_hex(FILE *f, const uint8_t *p, size_t n);
+
+/* ---- the platform ---- */
+
+struct cli_platform {
+	char dir[PATH_MAX];
+	enum fk_sim_mode mode;
+	enum fk_sim_cpusvn cpusvn;
+	bool have_enclave;
+	const char *enclave_path;
+	struct fk_sgx_identity id;
+	struct fk_platform *p; /* only when have_enclave */
+};
+
+enum cli_enclave_need { CLI_ENCLAVE_OPTIONAL, CLI_ENCLAVE_REQUIRED };
+
+/*
+ * Select the platform (--platform / FUSEKEY_PLATFORM: only "sim" exists; no
+ * platform is ever chosen implicitly), load the state directory, print the
+ * EMULATED banner, and run the emulated EINIT on the enclave's SIGSTRUCT
+ * (--enclave / FUSEKEY_ENCLAVE) with --config-id / --config-svn.
+ * Prints errors; returns an exit code. Close with cli_platform_close.
+ */
+int cli_platform_open(const char *cmd, const struct cli_args *a, enum cli_enclave_need need,
+		      struct cli_platform *out);
+void cli_platform_close(struct cli_platform *pl);
+/* Report a failure to load or change the state in dir (not initialised -> 7 with
+ * "run fusekey sim init", unsafe modes -> 9); returns the exit code. */
+int cli_sim_state_error(fusekey_status st, const char *dir, const char *action);
+
+/* One line describing a mode, for banners and `sim show`. */
+const char *cli_mode_note(enum fk_sim_mode mode);
+/* Print FK_SIM_BANNER and the mode to stderr. */
+void cli_banner(enum fk_sim_mode mode);
+
+/* ---- commands ---- */
+int cli_cmd_sim(int argc, char **argv);
+int cli_cmd_seal(int argc, char **argv);
+int cli_cmd_unseal(int argc, char **argv);
+int cli_cmd_inspect(int argc, char **argv);
+
+/* Help texts (fusekey.c). `topic` is "seal", "sim init", ...; NULL = overview. */
+bool cli_help(const char *topic, FILE *f);
+
+#endif

@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `fusekey inspect`: describe an SGX artifact from its public bytes alone
+ * (sealed blob, report, target info, key request, SIGSTRUCT). No key is
+ * derived and no secret exists here: a sealed blob's ciphertext is never
+ * shown, only its lengths, tag and (public, in-clear) AAD.
+ *
+ * Each type is described once, as an ordered JSON object; the readable output
+ * is a flat "field: value" rendering of the same object, so both always agree.
+ */
+#include <string.h>
+
+#include "cli_common.h"
+#include "crypto/fk_crypto.h"
+#include "platform/fk_sigstruct.h"
+#include "seal/fk_seal.h"
+#include "util/fk_file.h"
+
+enum itype { T_AUTO, T_SEALED, T_REPORT, T_TARGETINFO, T_SIGSTRUCT, T_KEYREQUEST };
+
+static const char *const type_names[] = {"auto",       "sealed",    "report",
+					 "targetinfo", "sigstruct", "keyrequest"};
+
+/* AAD is public (stored in clear) but may be large: shown up to this size. */
+enum { AAD_SHOW_MAX = 64 };
+
+/* KEYID of reports made in SDK simulation mode: ff00 x 8 || 16 zero bytes (sgx.md §5). */
+static const uint8_t sdk_sim_report_key_id[FK_SGX_KEYID_SIZE] = {
+	0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00,
+	0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00,
+};
+
+struct emulation {
+	bool emulated;
+	char note[160];
+};
+
+static void jset(json_t *o, const char *key, json_t *v)
+{
+	json_object_set_new(o, key, v);
+}
+
+static void emu_cpusvn(struct emulation *e, const uint8_t cpu_svn[FK_SGX_CPUSVN_SIZE])
+{
+	enum fk_sim_cpusvn which;
+	if (e->emulated || !cli_cpusvn_is_sim(cpu_svn, &which))
+		return;
+	e->emulated = true;
+	snprintf(e->note, sizeof(e->note), "EMULATED SGX (CPUSVN is the emulator's %s value)",
+		 fk_sim_cpusvn_name(which));
+}
+
+static json_t *cpusvn_json(const uint8_t cpu_svn[FK_SGX_CPUSVN_SIZE])
+{
+	enum fk_sim_cpusvn which;
+	json_t *o = json_object();
+	jset(o, "hex", cli_json_hex(cpu_svn, FK_SGX_CPUSVN_SIZE));
+	jset(o, "emulator_name",
+	     cli_cpusvn_is_sim(cpu_svn, &which) ? json_string(fk_sim_cpusvn_name(which))
+						: json_null());
+	return o;
+}
+
+static json_t *attrs_json(uint64_t flags, uint64_t xfrm)
+{
+	json_t *o = json_object();
+	jset(o, "flags", cli_json_u64hex(flags, 16));
+	jset(o, "flag_names", cli_json_names(flags, cli_attr_names_u64));
+	jset(o, "xfrm", cli_json_u64hex(xfrm, 16));
+	return o;
+}
+
+static json_t *key_request_json(const struct fk_sgx_key_request_fields *f)
+{
+	json_t *o = json_object();
+	jset(o, "key_name", json_integer(f->key_name));
+	jset(o, "key_name_str", json_string(cli_key_name(f->key_name)));
+	jset(o, "key_policy", cli_json_u64hex(f->key_policy, 4));
+	jset(o, "key_policy_names", cli_json_names(f->key_policy, cli_policy_names_u64));
+	jset(o, "isv_svn", json_integer(f->isv_svn));
+	jset(o, "config_svn", json_integer(f->config_svn));
+	jset(o, "cpu_svn", cpusvn_json(f->cpu_svn));
+	jset(o, "attribute_mask", attrs_json(f->attr_mask_flags, f->attr_mask_xfrm));
+	jset(o, "misc_mask", cli_json_u64hex(f->misc_mask, 8));
+	jset(o, "key_id", cli_json_hex(f->key_id, sizeof(f->key_id)));
+	jset(o, "reserved_zero", json_boolean(f->reserved_zero));
+	return o;
+}
+
+/* ---- one describer per type ---- */
+
+static int describe_sealed(const uint8_t *buf, size_t len, json_t *o, struct emulation *e)
+{
+	struct fk_sealed_info info;
+	fusekey_status st = fk_sealed_parse(buf, len, &info);
+
+	if (st != FUSEKEY_OK) {
+		cli_err("not a sealed blob: shorter than the %d-byte header, or its length fields "
+			"are inconsistent",
+			FK_SGX_SEALED_HDR_SIZE);
+		return CLI_EXIT_FORMAT;
+	}
+	emu_cpusvn(e, info.request.cpu_svn);
+	jset(o, "key_request", key_request_json(&info.request));
+	jset(o, "encrypted_length", json_integer(info.txt_len));
+	jset(o, "aad_length", json_integer(info.aad_len));
+	jset(o, "payload_size", json_integer(info.payload_size));
+	jset(o, "reserved_zero", json_boolean(info.reserved_zero));
+	jset(o, "length_consistent", json_boolean(info.length_matches));
+	jset(o, "tag", cli_json_hex(info.tag, sizeof(info.tag)));
+	if (info.length_matches && info.aad_len > 0 && info.aad_len <= AAD_SHOW_MAX)
+		jset(o, "aad",
+		     cli_json_hex(buf + FK_SGX_SEALED_HDR_SIZE + info.txt_len, info.aad_len));
+	else if (info.aad_len > 0)
+		jset(o, "aad", json_string("(not shown: longer than 64 bytes or blob damaged)"));
+	return CLI_EXIT_OK;
+}
+
+static int describe_report(const uint8_t *buf, json_t *o, struct emulation *e)
+{
+	const struct fk_sgx_report *r = (const struct fk_sgx_report *)buf;
+	const struct fk_sgx_report_body *b = &r->body;
+	struct fk_sgx_identity id;
+	json_t *idj;
+	const char *k;
+	json_t *v;
+
+	fk_sgx_identity_from_report_body(b, &id);
+	emu_cpusvn(e, b->cpu_svn);
+	/* Public constant: plain memcmp. */
+	if (!e->emulated && memcmp(r->key_id, sdk_sim_report_key_id, FK_SGX_KEYID_SIZE) == 0) {
+		e->emulated = true;
+		snprintf(e->note, sizeof(e->note),
+			 "EMULATED SGX (KEYID is the SDK simulation report KEYID)");
+	}
+	jset(o, "cpu_svn", cpusvn_json(b->cpu_svn));
+	idj = cli_identity_json(&id);
+	json_object_foreach(idj, k, v)
+	{
+		json_object_set(o, k, v);
+	}
+	json_decref(idj);
+	jset(o, "report_data", cli_json_hex(b->report_data, sizeof(b->report_data)));
+	jset(o, "reserved_zero",
+	     json_boolean(fk_sgx_all_zero(b->reserved1 + 1, sizeof(b->reserved1) - 1) &&
+			  fk_sgx_all_zero(b->reserved2, sizeof(b->reserved2)) &&
+			  fk_sgx_all_zero(b->reserved3, sizeof(b->reserved3)) &&
+			  fk_sgx_all_zero(b->reserved4, sizeof(b->reserved4))));
+	jset(o, "key_id", cli_json_hex(r->key_id, sizeof(r->key_id)));
+	jset(o, "mac", cli_json_hex(r->mac, sizeof(r->mac)));
+	jset(o, "mac_note", json_string("only the target enclave can verify the MAC"));
+	return CLI_EXIT_OK;
+}
+
+static int describe_targetinfo(const uint8_t *buf, json_t *o)
+{
+	const struct fk_sgx_target_info *t = (const struct fk_sgx_target_info *)buf;
+
+	jset(o, "mr_enclave", cli_json_hex(t->mr_enclave, sizeof(t->mr_enclave)));
+	jset(o, "attributes",
+	     attrs_json(fk_le64(t->attributes.flags), fk_le64(t->attributes.xfrm)));
+	jset(o, "cet_attributes", json_integer(t->reserved1[0]));
+	jset(o, "config_svn", json_integer(fk_le16(t->config_svn)));
+	jset(o, "misc_select", cli_json_u64hex(fk_le32(t->misc_select), 8));
+	jset(o, "config_id", cli_json_hex(t->config_id, sizeof(t->config_id)));
+	jset(o, "reserved_zero",
+	     json_boolean(t->reserved1[1] == 0 &&
+			  fk_sgx_all_zero(t->reserved2, sizeof(t->reserved2)) &&
+			  fk_sgx_all_zero(t->reserved3, sizeof(t->reserved3))));
+	return CLI_EXIT_OK;
+}
+
+static int describe_keyrequest(const uint8_t *buf, json_t *o, struct emulation *e)
+{
+	struct fk_sgx_key_request_fields f;
+	const char *k;
+	json_t *kr, *v;
+
+	fk_sgx_key_request_decode((const struct fk_sgx_key_request *)buf, &f);
+	emu_cpusvn(e, f.cpu_svn);
+	kr = key_request_json(&f);
+	json_object_foreach(kr, k, v)
+	{
+		json_object_set(o, k, v);
+	}
+	json_decref(kr);
+	return CLI_EXIT_OK;
+}
+
+static json_t *date_json(uint32_t bcd)
+{
+	char s[16];
+	snprintf(s, sizeof(s), "%04x-%02x-%02x", (unsigned)(bcd >> 16), (unsigned)(bcd >> 8 & 0xFF),
+		 (unsigned)(bcd & 0xFF));
+	return json_string(s);
+}
+
+static int describe_sigstruct(const uint8_t *buf, json_t *o)
+{
+	struct fk_sgx_sigstruct ss;
+	uint8_t mrsigner[FK_SHA256_SIZE];
+	uint32_t type;
+	fusekey_status st;
+
+	memcpy(&ss, buf, sizeof(ss));
+	type = fk_le32(ss.header + 12);
+	jset(o, "header_valid",
+	     json_boolean(memcmp(ss.header, fk_sgx_sigstruct_header,
+				 sizeof(fk_sgx_sigstruct_header)) == 0 &&
+			  memcmp(ss.header2, fk_sgx_sigstruct_header2, sizeof(ss.header2)) == 0));
+	jset(o, "signing_type",
+	     json_string(type == 0			       ? "production"
+			 : type == FK_SGX_SIGSTRUCT_TYPE_DEBUG ? "debug-signed"
+							       : "invalid"));
+	jset(o, "vendor", cli_json_u64hex(fk_le32(ss.vendor), 8));
+	jset(o, "date", date_json(fk_le32(ss.date)));
+	jset(o, "swdefined", cli_json_u64hex(fk_le32(ss.swdefined), 8));
+	jset(o, "exponent", json_integer(fk_le32(ss.exponent)));
+	st = fk_sha256(ss.modulus, sizeof(ss.modulus), mrsigner);
+	if (st != FUSEKEY_OK)
+		return cli_fail(st, "hashing the modulus");
+	jset(o, "mr_signer", cli_json_hex(mrsigner, sizeof(mrsigner)));
+	jset(o, "mr_enclave", cli_json_hex(ss.enclave_hash, sizeof(ss.enclave_hash)));
+	jset(o, "isv_prod_id", json_integer(fk_le16(ss.isv_prod_id)));
+	jset(o, "isv_svn", json_integer(fk_le16(ss.isv_svn)));
+	jset(o, "attributes",
+	     attrs_json(fk_le64(ss.attributes.flags), fk_le64(ss.attributes.xfrm)));
+	jset(o, "attribute_mask",
+	     attrs_json(fk_le64(ss.attribute_mask.flags), fk_le64(ss.attribute_mask.xfrm)));
+	jset(o, "misc_select", cli_json_u64hex(fk_le32(ss.misc_select), 8));
+	jset(o, "misc_mask", cli_json_u64hex(fk_le32(ss.misc_mask), 8));
+	jset(o, "cet_attributes", json_integer(ss.cet_attributes));
+	jset(o, "cet_attributes_mask", json_integer(ss.cet_attributes_mask));
+	jset(o, "isv_family_id", cli_json_hex(ss.isv_family_id, sizeof(ss.isv_family_id)));
+	jset(o, "isv_ext_prod_id", cli_json_hex(ss.isv_ext_prod_id, sizeof(ss.isv_ext_prod_id)));
+	jset(o, "reserved_zero",
+	     json_boolean(fk_sgx_all_zero(ss.reserved1, sizeof(ss.reserved1)) &&
+			  fk_sgx_all_zero(ss.reserved2, sizeof(ss.reserved2)) &&
+			  fk_sgx_all_zero(ss.reserved3, sizeof(ss.reserved3)) &&
+			  fk_sgx_all_zero(ss.reserved4, sizeof(ss.reserved4))));
+	st = fk_sigstruct_verify(&ss);
+	jset(o, "signature_valid", json_boolean(st == FUSEKEY_OK));
+	jset(o, "signature_status",
+	     json_string(st == FUSEKEY_OK ? "valid" : fusekey_status_str(st)));
+	return CLI_EXIT_OK;
+}
+
+/* ---- type detection ---- */
+
+static enum itype detect(const uint8_t *buf, size_t len)
+{
+	struct fk_sealed_info info;
+
+	if (len == FK_SGX_SIGSTRUCT_SIZE &&
+	    memcmp(buf, fk_sgx_sigstruct_header, sizeof(fk_sgx_sigstruct_header)) == 0)
+		return T_SIGSTRUCT;
+	if (len == FK_SGX_REPORT_SIZE)
+		return T_REPORT;
+	if (len == FK_SGX_KEY_REQUEST_SIZE) {
+		const struct fk_sgx_key_request *kr = (const struct fk_sgx_key_request *)buf;
+		/* Stricter than size alone: a key request has zero reserved fields, a
+		 * known key name and policy bits within 0x3F. */
+		if (fk_sgx_all_zero(kr->reserved1, sizeof(kr->reserved1)) &&
+		    fk_sgx_all_zero(kr->reserved2, sizeof(kr->reserved2)) &&
+		    fk_le16(kr->key_name) <= FK_SGX_KEYNAME_SEAL &&
+		    (fk_le16(kr->key_policy) & ~FK_SGX_KEYPOLICY_VALID) == 0)
+			return T_KEYREQUEST;
+		return T_TARGETINFO;
+	}
+	if (len >= FK_SGX_SEALED_HDR_SIZE && fk_sealed_parse(buf, len, &info) == FUSEKEY_OK &&
+	    info.length_matches)
+		return T_SEALED;
+	return T_AUTO;
+}
+
+static size_t type_size(enum itype t)
+{
+	switch (t) {
+	case T_REPORT:
+		return FK_SGX_REPORT_SIZE;
+	case T_TARGETINFO:
+		return FK_SGX_TARGET_INFO_SIZE;
+	case T_KEYREQUEST:
+		return FK_SGX_KEY_REQUEST_SIZE;
+	case T_SIGSTRUCT:
+		return FK_SGX_SIGSTRUCT_SIZE;
+	default:
+		return 0;
+	}
+}
+
+/* ---- readable rendering of the JSON description ---- */
+
+static void render(FILE *f, const char *prefix, json_t *o)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v)
+	{
+		char name[128];
+		if (strcmp(k, "emulated") == 0 || strcmp(k, "emulation_note") == 0)
+			continue; /* shown as the "platform:" line */
+		snprintf(name, sizeof(name), "%s%s", prefix, k);
+		switch (json_typeof(v)) {
+		case JSON_OBJECT: {
+			char sub[132];
+			snprintf(sub, sizeof(sub), "%s.", name);
+			render(f, sub, v);
+			break;
+		}
+		case JSON_ARRAY: {
+			size_t i;
+			json_t *item;
+			fprintf(f, "%s: ", name);
+			if (json_array_size(v) == 0)
+				fputs("none", f);
+			json_array_foreach(v, i, item)
+			{
+				fprintf(f, "%s%s", i ? "|" : "", json_string_value(item));
+			}
+			fputc('\n', f);
+			break;
+		}
+		case JSON_STRING:
+			fprintf(f, "%s: %s\n", name, json_string_value(v));
+			break;
+		case JSON_INTEGER:
+			fprintf(f, "%s: %lld\n", name, (long long)json_integer_value(v));
+			break;
+		case JSON_TRUE:
+			fprintf(f, "%s: yes\n", name);
+			break;
+		case JSON_FALSE:
+			fprintf(f, "%s: no\n", name);
+			break;
+		case JSON_NULL:
+			fprintf(f, "%s: none\n", name);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static int parse_type(const char *s, enum itype *t)
+{
+	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++) {
+		if (strcmp(s, type_names[i]) == 0) {
+			*t = (enum itype)i;
+			return CLI_EXIT_OK;
+		}
+	}
+	return cli_usage_err("inspect",
+			     "--type must be one of auto, sealed, report, targetinfo, "
+			     "sigstruct, keyrequest; got '%s'",
+			     s);
+}
+
+static int describe(enum itype t, const uint8_t *buf, size_t len, json_t *o, struct emulation *e)
+{
+	switch (t) {
+	case T_SEALED:
+		return describe_sealed(buf, len, o, e);
+	case T_REPORT:
+		return describe_report(buf, o, e);
+	case T_TARGETINFO:
+		return describe_targetinfo(buf, o);
+	case T_KEYREQUEST:
+		return describe_keyrequest(buf, o, e);
+	case T_SIGSTRUCT:
+		return describe_sigstruct(buf, o);
+	default:
+		return CLI_EXIT_INTERNAL;
+	}
+}
+
+/* --type auto: detect; an explicit type: check the size. */
+static int choose_type(const char *path, const uint8_t *buf, size_t len, enum itype *t)
+{
+	if (*t == T_AUTO) {
+		*t = detect(buf, len);
+		if (*t != T_AUTO)
+			return CLI_EXIT_OK;
+		cli_err("cannot tell what '%s' is (%zu bytes): not a 1808-byte SIGSTRUCT, 432-byte "
+			"report, 512-byte target info or key request, or a consistent sealed blob; "
+			"give --type",
+			path, len);
+		return CLI_EXIT_FORMAT;
+	}
+	if (*t != T_SEALED && len != type_size(*t)) {
+		cli_err("'%s' is %zu bytes: a %s is exactly %zu bytes", path, len, type_names[*t],
+			type_size(*t));
+		return CLI_EXIT_FORMAT;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Print the description, readable or JSON, with the emulation statement. Consumes o. */
+static int print_description(json_t *o, const struct cli_args *a, size_t len, struct emulation *e)
+{
+	int rc = CLI_EXIT_OK;
+
+	if (!e->emulated && a->has[OPT_PLATFORM]) {
+		e->emulated = true;
+		snprintf(e->note, sizeof(e->note), "EMULATED SGX (--platform sim given)");
+	}
+	if (!e->emulated)
+		snprintf(e->note, sizeof(e->note),
+			 "no emulation marker (which does not prove it comes from SGX hardware)");
+	if (a->has[OPT_JSON]) {
+		jset(o, "emulated", json_boolean(e->emulated));
+		jset(o, "emulation_note", json_string(e->note));
+		return cli_json_print(o);
+	}
+	printf("type: %s\nfile: %s\nsize: %zu bytes\nplatform: %s\n",
+	       json_string_value(json_object_get(o, "type")), a->pos[0], len, e->note);
+	json_object_del(o, "type");
+	json_object_del(o, "file");
+	json_object_del(o, "size");
+	render(stdout, "", o);
+	json_decref(o);
+	if (fflush(stdout) != 0) {
+		cli_err("writing to standard output failed");
+		rc = CLI_EXIT_IO;
+	}
+	return rc;
+}
+
+int cli_cmd_inspect(int argc, char **argv)
+{
+	static const struct cli_opt opts[] = {
+		{"type", true, false, OPT_TYPE},
+		{"json", false, false, OPT_JSON},
+		{"platform", true, false, OPT_PLATFORM},
+	};
+	enum itype t = T_AUTO;
+	struct emulation e;
+	struct cli_args a;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	json_t *o = NULL;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	rc = cli_parse("inspect", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), 1, &a);
+	if (rc == CLI_PARSE_HELP) {
+		cli_help("inspect", stdout);
+		return CLI_EXIT_OK;
+	}
+	if (rc != CLI_PARSE_OK)
+		return rc;
+	if (a.npos != 1)
+		return cli_usage_err("inspect", "give the FILE to inspect");
+	if (a.has[OPT_TYPE] && (rc = parse_type(a.val[OPT_TYPE], &t)) != CLI_EXIT_OK)
+		return rc;
+	if (a.has[OPT_PLATFORM] && strcmp(a.val[OPT_PLATFORM], "sim") != 0) {
+		cli_err("platform '%s' is not available: this build supports only 'sim', the "
+			"emulated platform",
+			a.val[OPT_PLATFORM]);
+		return CLI_EXIT_NO_PLATFORM;
+	}
+	rc = cli_read_input(a.pos[0], CLI_MAX_BLOB, "file", &buf, &len);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	rc = choose_type(a.pos[0], buf, len, &t);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+
+	o = json_object();
+	if (o == NULL) {
+		rc = cli_json_print(NULL);
+		goto out;
+	}
+	jset(o, "type", json_string(type_names[t]));
+	jset(o, "file", json_string(a.pos[0]));
+	jset(o, "size", json_integer((json_int_t)len));
+	rc = describe(t, buf, len, o, &e);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	rc = print_description(o, &a, len, &e);
+	o = NULL;
+out:
+	json_decref(o);
+	fk_file_free(buf, len);
+	return rc;
+}

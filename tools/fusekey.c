@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fusekey: command-line front end. This file holds main, the command
+ * dispatch and every help text; the commands live in cli_sim.c, cli_seal.c
+ * and cli_inspect.c, the shared machinery in cli_common.c. docs/cli.md is the
+ * reference and must agree with the texts below.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "cli_common.h"
+
+#define PLATFORM_OPTS_HELP                                                          \
+	"Platform options (the command runs as an enclave):\n"                      \
+	"  --platform sim    use the EMULATED SGX platform (env FUSEKEY_PLATFORM).\n" \
+	"                    Required: nothing selects a platform implicitly\n"     \
+	"  --sim-dir DIR     emulated platform state directory (env\n"              \
+	"                    FUSEKEY_SIM_DIR; default $XDG_STATE_HOME/fusekey/sim\n" \
+	"                    or ~/.local/state/fusekey/sim)\n"                      \
+	"  --enclave FILE    SIGSTRUCT (1808 bytes) of the enclave to run as (env\n" \
+	"                    FUSEKEY_ENCLAVE), launched by an emulated EINIT\n"     \
+	"  --config-id HEX   CONFIGID at launch, 128 hex digits (env\n"            \
+	"                    FUSEKEY_CONFIG_ID); KSS enclaves only\n"               \
+	"  --config-svn N    CONFIGSVN at launch, 0..65535 (env FUSEKEY_CONFIG_SVN);\n" \
+	"                    KSS enclaves only\n"
+
+static const char help_overview[] =
+	"usage: fusekey [--help | --version]\n"
+	"       fusekey <command> [options]\n"
+	"       fusekey help [command]\n"
+	"\n"
+	"Hand the encrypted-filesystem key between SGX enclaves. This build has no\n"
+	"hardware SGX support: commands that run as an enclave need --platform sim,\n"
+	"the EMULATED platform, which protects nothing (development and testing).\n"
+	"\n"
+	"Commands:\n"
+	"  sim init      create an emulated platform (state directory, root keys)\n"
+	"  sim cpusvn    change the emulated CPUSVN (TCB upgrade or downgrade)\n"
+	"  sim keygen    create an enclave signing key (RSA-3072, e=3)\n"
+	"  sim sign      make and sign a SIGSTRUCT (an enclave identity)\n"
+	"  sim show      show the emulated platform and an enclave identity\n"
+	"  seal          seal data as an enclave (sgx_seal_data compatible)\n"
+	"  unseal        unseal a blob as an enclave\n"
+	"  inspect       describe a sealed blob, report, target info, key request\n"
+	"                or SIGSTRUCT\n"
+	"  help          help for a command: 'fusekey help seal', 'fusekey help sim\n"
+	"                init'. Every command also takes --help.\n"
+	"\n"
+	"Exit codes:\n"
+	"   0  success\n"
+	"   1  internal or unexpected error\n"
+	"   2  usage error (bad option or argument)\n"
+	"   3  no SGX platform selected or available (pass --platform sim)\n"
+	"   4  authentication failure: wrong enclave, signer or policy, or tampered\n"
+	"      data\n"
+	"   5  TCB too low to unseal: sealed at a newer CPUSVN or ISVSVN/CONFIGSVN\n"
+	"   6  invalid input format (file, SIGSTRUCT or its signature)\n"
+	"   7  not found (file, or the emulated platform is not initialised)\n"
+	"   8  exists: refusing to overwrite (use --force where offered)\n"
+	"   9  permission: unsafe modes on the state directory, or access denied\n"
+	"  10  refused parameter or policy (e.g. KSS policy, non-KSS enclave)\n"
+	"  11  I/O error\n"
+	"\n"
+	"Environment: FUSEKEY_PLATFORM, FUSEKEY_SIM_DIR, FUSEKEY_ENCLAVE,\n"
+	"FUSEKEY_CONFIG_ID, FUSEKEY_CONFIG_SVN (options win). See docs/cli.md.\n";
+
+static const char help_sim[] =
+	"usage: fusekey sim <init|cpusvn|keygen|sign|show> [options]\n"
+	"\n"
+	"Manage the EMULATED SGX platform and make enclave identities:\n"
+	"  sim init [--mode secure|sdk-compat] [--cpusvn NAME] [--force]\n"
+	"  sim cpusvn DEFAULT|UPGRADED|DOWNGRADED\n"
+	"  sim keygen --out signer.pem\n"
+	"  sim sign --key signer.pem (--mrenclave HEX | --measure FILE...)\n"
+	"           --out enclave.sig [...]\n"
+	"  sim show --platform sim [--enclave FILE] [--json]\n"
+	"All take --sim-dir DIR but keygen and sign. 'fusekey help sim <command>'\n"
+	"gives the details.\n";
+
+static const char help_sim_init[] =
+	"usage: fusekey sim init [--mode secure|sdk-compat]\n"
+	"                        [--cpusvn DEFAULT|UPGRADED|DOWNGRADED]\n"
+	"                        [--force] [--sim-dir DIR]\n"
+	"\n"
+	"Create an EMULATED SGX platform: a state directory (mode 0700) holding\n"
+	"platform.conf (0600) and, in secure mode, roots.bin (0600, root keys).\n"
+	"  --mode secure      random per-platform roots (default); blobs sealed\n"
+	"                     under the SDK's public constants never unseal here\n"
+	"  --mode sdk-compat  the Intel SGX SDK simulation-mode constants: keys\n"
+	"                     and blobs equal the SDK's. Public: no secrecy at all\n"
+	"  --cpusvn NAME      initial platform CPUSVN (default DEFAULT)\n"
+	"  --force            replace an initialised platform: every blob sealed\n"
+	"                     before is lost\n"
+	"  --sim-dir DIR      state directory (env FUSEKEY_SIM_DIR; default\n"
+	"                     $XDG_STATE_HOME/fusekey/sim or\n"
+	"                     ~/.local/state/fusekey/sim)\n"
+	"Exit 8 if the platform is already initialised and --force is not given.\n";
+
+static const char help_sim_cpusvn[] =
+	"usage: fusekey sim cpusvn DEFAULT|UPGRADED|DOWNGRADED [--sim-dir DIR]\n"
+	"\n"
+	"Set the emulated platform's CPUSVN (a TCB upgrade or downgrade); the roots\n"
+	"stay. Order: DOWNGRADED < DEFAULT < UPGRADED. Blobs sealed at a higher\n"
+	"CPUSVN than the current one do not unseal (exit 5); older ones do.\n";
+
+static const char help_sim_keygen[] =
+	"usage: fusekey sim keygen --out FILE\n"
+	"\n"
+	"Create an enclave signing key: RSA-3072 with public exponent 3, as SGX\n"
+	"requires, written as unencrypted PKCS#8 PEM with mode 0600. Never\n"
+	"overwrites a file (exit 8). Enclaves signed with it have MRSIGNER =\n"
+	"SHA-256 of its modulus.\n";
+
+static const char help_sim_sign[] =
+	"usage: fusekey sim sign --key FILE (--mrenclave HEX | --measure FILE...)\n"
+	"                        --out FILE [--prodid N] [--svn N] [--debug] [--kss]\n"
+	"                        [--family-id HEX] [--ext-prodid HEX]\n"
+	"                        [--misc-select N] [--date YYYYMMDD] [--force]\n"
+	"\n"
+	"Make and sign a SIGSTRUCT (1808 bytes, mode 0644): the identity an emulated\n"
+	"enclave runs with (MRENCLAVE := ENCLAVEHASH, MRSIGNER := SHA-256(modulus)).\n"
+	"  --key FILE        signing key from 'fusekey sim keygen'\n"
+	"  --mrenclave HEX   the enclave measurement, 64 hex digits\n"
+	"  --measure FILE    stand-in measurement: SHA-256 over the contents of the\n"
+	"                    files, concatenated in order; repeat --measure for\n"
+	"                    several files (at most 16, each at most 16 MiB)\n"
+	"  --prodid N        ISVPRODID, 0..65535 (default 0)\n"
+	"  --svn N           ISVSVN, 0..65535 (default 0)\n"
+	"  --debug           a DEBUG enclave (its keys always differ from those of\n"
+	"                    a non-DEBUG enclave)\n"
+	"  --kss             Key Separation and Sharing: allows the configid,\n"
+	"                    familyid and extprodid policies and --config-id /\n"
+	"                    --config-svn at launch\n"
+	"  --family-id HEX   ISVFAMILYID, 32 hex digits\n"
+	"  --ext-prodid HEX  ISVEXTPRODID, 32 hex digits\n"
+	"  --misc-select N   MISCSELECT, 0..4294967295 (default 0)\n"
+	"  --date YYYYMMDD   signing date (default today, UTC)\n"
+	"  --out FILE        where to write the SIGSTRUCT\n"
+	"  --force           replace an existing --out file\n"
+	"Integers are decimal or 0x-prefixed hex.\n";
+
+static const char help_sim_show[] =
+	"usage: fusekey sim show --platform sim [--sim-dir DIR] [--enclave FILE]\n"
+	"                        [--config-id HEX] [--config-svn N] [--json]\n"
+	"\n"
+	"Show the emulated platform (state directory, mode, CPUSVN) and, with\n"
+	"--enclave, the identity the enclave runs with after the emulated EINIT:\n"
+	"MRENCLAVE, MRSIGNER, ISVPRODID, ISVSVN, attributes, MISCSELECT, family and\n"
+	"extended product ids, CONFIGID, CONFIGSVN. Never shows a root key.\n"
+	"  --json            machine-readable output\n"
+	"\n" PLATFORM_OPTS_HELP;
+
+static const char help_seal[] =
+	"usage: fusekey seal --platform sim --enclave FILE --in FILE|- --out BLOB\n"
+	"                    [--aad-file FILE | --aad-hex HEX] [--policy P]\n"
+	"                    [--attr-mask HEX] [--xfrm-mask HEX] [--misc-mask HEX]\n"
+	"                    [--force]\n"
+	"\n"
+	"Seal data as the enclave into a blob (sgx_sealed_data_t: 560 + data + AAD\n"
+	"bytes) that only an enclave the policy accepts, on this platform, unseals.\n"
+	"  --in FILE|-       data to seal, 1 byte to 1 MiB ('-' = standard input)\n"
+	"  --out BLOB        the sealed blob, written atomically with mode 0600\n"
+	"  --aad-file FILE   additional authenticated data (stored in clear), at\n"
+	"                    most 1 MiB\n"
+	"  --aad-hex HEX     the same, given as hex\n"
+	"  --policy P        comma list: mrsigner (default) and/or mrenclave, plus\n"
+	"                    noisvprodid, configid, familyid, extprodid, or kss\n"
+	"                    (= configid,familyid,extprodid); all but mrsigner and\n"
+	"                    mrenclave need a KSS enclave\n"
+	"  --attr-mask HEX   attribute flags bound into the key (default\n"
+	"                    0xff0000000000000b); must keep INITTED and DEBUG (0x3)\n"
+	"  --xfrm-mask HEX   XFRM bits bound into the key (default 0)\n"
+	"  --misc-mask HEX   MISCSELECT bits bound into the key (default 0xf0000000)\n"
+	"  --force           replace an existing --out file\n"
+	"\n" PLATFORM_OPTS_HELP;
+
+static const char help_unseal[] =
+	"usage: fusekey unseal --platform sim --enclave FILE --in BLOB\n"
+	"                      (--out FILE | --stdout) [--aad-out FILE] [--force]\n"
+	"\n"
+	"Unseal a blob as the enclave. The plaintext goes where you say, nowhere\n"
+	"else:\n"
+	"  --out FILE        write it to FILE (atomically, mode 0600)\n"
+	"  --stdout          write it, exactly, to standard output\n"
+	"  --aad-out FILE    also write the blob's AAD to FILE (mode 0600)\n"
+	"  --force           replace existing --out / --aad-out files\n"
+	"Exit 4 if this enclave may not unseal the blob or the blob was modified;\n"
+	"exit 5 if it was sealed at a newer CPUSVN or by a newer ISVSVN.\n"
+	"\n" PLATFORM_OPTS_HELP;
+
+static const char help_inspect[] =
+	"usage: fusekey inspect FILE [--json] [--platform sim]\n"
+	"       [--type auto|sealed|report|targetinfo|sigstruct|keyrequest]\n"
+	"\n"
+	"Describe an SGX artifact without any key: a sealed blob (key request,\n"
+	"lengths, reserved bytes, tag), a report (432 bytes), a target info or key\n"
+	"request (512 bytes), or a SIGSTRUCT (1808 bytes: its signature is checked\n"
+	"and MRSIGNER computed). Files up to 4 MiB; '-' reads standard input.\n"
+	"  --type T          the type (default auto: by size and content)\n"
+	"  --json            machine-readable output\n"
+	"  --platform sim    the file comes from the emulated platform (said so)\n"
+	"Every output states emulation: 'platform: EMULATED SGX (...)' when the\n"
+	"artifact carries a marker (an emulator CPUSVN, the SDK simulation report\n"
+	"KEYID) or --platform sim is given, else 'platform: no emulation marker'.\n";
+
+static const char help_help[] =
+	"usage: fusekey help [command]\n"
+	"\n"
+	"Show the overview, or the help of one command ('fusekey help sim sign').\n";
+
+static const struct {
+	const char *topic;
+	const char *text;
+} topics[] = {
+	{"sim", help_sim},	       {"sim init", help_sim_init},
+	{"sim cpusvn", help_sim_cpusvn}, {"sim keygen", help_sim_keygen},
+	{"sim sign", help_sim_sign},   {"sim show", help_sim_show},
+	{"seal", help_seal},	       {"unseal", help_unseal},
+	{"inspect", help_inspect},     {"help", help_help},
+};
+
+bool cli_help(const char *topic, FILE *f)
+{
+	if (topic == NULL) {
+		fputs(help_overview, f);
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
+		if (strcmp(topics[i].topic, topic) == 0) {
+			fputs(topics[i].text, f);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	char topic[64];
+
+	if (argc == 0) {
+		cli_help(NULL, stdout);
+		return CLI_EXIT_OK;
+	}
+	if (argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+		cli_help("help", stdout);
+		return CLI_EXIT_OK;
+	}
+	if (argc > 2 || strlen(argv[0]) > 16 || (argc == 2 && strlen(argv[1]) > 16))
+		return cli_usage_err("help", "no help topic '%s%s%s'", argv[0], argc > 1 ? " " : "",
+				     argc > 1 ? argv[1] : "");
+	snprintf(topic, sizeof(topic), "%s%s%s", argv[0], argc == 2 ? " " : "",
+		 argc == 2 ? argv[1] : "");
+	if (!cli_help(topic, stdout))
+		return cli_usage_err("help", "no help topic '%s'", topic);
+	return CLI_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	/* No core dumps: plaintext and keys pass through this process. */
+	struct rlimit no_core = {0, 0};
+	(void)setrlimit(RLIMIT_CORE, &no_core);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	if (argc < 2) {
+		fputs(help_overview, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+		return cmd_help(0, NULL);
+	if (strcmp(cmd, "--version") == 0) {
+		printf("fusekey %s (platforms: sim = emulated SGX only)\n", FUSEKEY_VERSION_STRING);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(cmd, "help") == 0)
+		return cmd_help(argc - 2, argv + 2);
+	if (strcmp(cmd, "sim") == 0)
+		return cli_cmd_sim(argc - 2, argv + 2);
+	if (strcmp(cmd, "seal") == 0)
+		return cli_cmd_seal(argc - 2, argv + 2);
+	if (strcmp(cmd, "unseal") == 0)
+		return cli_cmd_unseal(argc - 2, argv + 2);
+	if (strcmp(cmd, "inspect") == 0)
+		return cli_cmd_inspect(argc - 2, argv + 2);
+	cli_err("unknown command '%s'", cmd);
+	fputs("Try 'fusekey --help'.\n", stderr);
+	return CLI_EXIT_USAGE;
+}
