@@ -380,10 +380,10 @@ int cli_cmd_unseal(int argc, char **argv)
 	rc = cli_read_input(a.val[OPT_IN], CLI_MAX_BLOB, "sealed blob", &blob, &blob_len);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	/* A blob whose framing is wrong (truncated, extended, reserved bytes set) is
-	 * a forgery like any other: the same authentication failure as a bad tag. */
-	if (fk_sealed_parse(blob, blob_len, &info) != FUSEKEY_OK || !info.length_matches ||
-	    !info.reserved_zero) {
+	/* The length fields size our buffers; a blob too short to hold them, or whose
+	 * fields contradict each other, is a forgery like any other (fk_unseal makes
+	 * the remaining framing checks: exact length, reserved bytes zero). */
+	if (fk_sealed_parse(blob, blob_len, &info) != FUSEKEY_OK) {
 		cli_err("cannot unseal '%s': authentication failed. It is not an intact sealed "
 			"blob (truncated, extended, or its header was modified)",
 			a.val[OPT_IN]);

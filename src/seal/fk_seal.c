@@ -49,7 +49,7 @@ static fusekey_status seal_core(struct fk_platform *p, const struct fk_seal_poli
 	struct fk_sgx_key_request_fields f;
 	struct fk_sgx_identity id;
 	uint8_t key[FK_SGX_KEY_SIZE];
-	uint8_t *payload = blob + FK_SGX_SEALED_HDR_SIZE;
+	uint8_t *payload;
 	uint32_t want;
 	fusekey_status st;
 
@@ -57,6 +57,7 @@ static fusekey_status seal_core(struct fk_platform *p, const struct fk_seal_poli
 	if (blob == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	memset(blob, 0, blob_size);
+	payload = blob + FK_SGX_SEALED_HDR_SIZE;
 	st = fk_seal_policy_check(pol);
 	if (st != FUSEKEY_OK)
 		return st;
@@ -150,21 +151,35 @@ static bool blob_lengths(const struct fk_sgx_sealed_hdr *hdr, uint32_t *enc_len,
 	return fk_sgx_sealed_size(enc, add, &total);
 }
 
-/* Shared tail of unseal and unmac: our strict checks, the key, the tag. */
-static fusekey_status open_blob(struct fk_platform *p, const uint8_t *blob, size_t blob_len,
-				uint32_t enc_len, uint32_t add_len, uint8_t *txt)
+/*
+ * The framing of an untrusted blob: sgx_unseal_data's length rules, then ours
+ * (exact length, reserved bytes zero: they are not authenticated, so a
+ * non-zero byte means someone edited the blob). Checked before the caller's
+ * buffer sizes, so a forged length field is an authentication failure and
+ * never "your buffer is too small".
+ */
+static bool frame_ok(const uint8_t *blob, size_t blob_len, uint32_t *enc_len, uint32_t *add_len)
+{
+	const struct fk_sgx_sealed_hdr *hdr = (const struct fk_sgx_sealed_hdr *)blob;
+
+	*enc_len = 0;
+	*add_len = 0;
+	if (blob == NULL || blob_len < FK_SGX_SEALED_HDR_SIZE ||
+	    !blob_lengths(hdr, enc_len, add_len))
+		return false;
+	return blob_len == (size_t)FK_SGX_SEALED_HDR_SIZE + *enc_len + *add_len &&
+	       fk_sgx_all_zero(hdr->reserved1, sizeof(hdr->reserved1)) &&
+	       fk_sgx_all_zero(hdr->reserved2, sizeof(hdr->reserved2));
+}
+
+/* Shared tail of unseal and unmac: the key, then the tag. */
+static fusekey_status open_blob(struct fk_platform *p, const uint8_t *blob, uint32_t enc_len,
+				uint32_t add_len, uint8_t *txt)
 {
 	const struct fk_sgx_sealed_hdr *hdr = (const struct fk_sgx_sealed_hdr *)blob;
 	const uint8_t *payload = blob + FK_SGX_SEALED_HDR_SIZE;
 	uint8_t key[FK_SGX_KEY_SIZE];
 	fusekey_status st;
-
-	/* Stricter than the SDK: exact length, reserved bytes zero (they are not
-	 * authenticated, so a non-zero byte means someone edited the blob). */
-	if (blob_len != (size_t)FK_SGX_SEALED_HDR_SIZE + enc_len + add_len ||
-	    !fk_sgx_all_zero(hdr->reserved1, sizeof(hdr->reserved1)) ||
-	    !fk_sgx_all_zero(hdr->reserved2, sizeof(hdr->reserved2)))
-		return FUSEKEY_ERR_MAC_MISMATCH;
 
 	/* The stored request, unchanged. CPUSVN/ISVSVN say "sealed by a newer TCB or
 	 * enclave" and pass through as in the SDK; every other refusal is a forgery. */
@@ -199,20 +214,17 @@ fusekey_status fk_unseal(struct fk_platform *p, const uint8_t *blob, size_t blob
 		memset(txt, 0, txt_cap);
 	if (aad_cap > 0)
 		memset(aad, 0, aad_cap);
-	if (blob == NULL || blob_len < FK_SGX_SEALED_HDR_SIZE) {
-		st = FUSEKEY_ERR_MAC_MISMATCH; /* truncated: a forged blob like any other */
+	if (!frame_ok(blob, blob_len, &enc_len, &add_len)) {
+		st = FUSEKEY_ERR_MAC_MISMATCH; /* truncated, extended or edited framing */
 		goto out;
 	}
-	if (!blob_lengths((const struct fk_sgx_sealed_hdr *)blob, &enc_len, &add_len)) {
-		st = FUSEKEY_ERR_MAC_MISMATCH;
-		goto out;
-	}
-	/* sgx_unseal_data step 2: the caller's buffers (INVALID_PARAMETER, as the SDK). */
+	/* sgx_unseal_data step 2: no ciphertext, or the caller's buffers too small
+	 * (INVALID_PARAMETER, as the SDK; the framing above is already consistent). */
 	if (enc_len < 1 || txt_cap < enc_len || aad_cap < add_len) {
 		st = FUSEKEY_ERR_INVALID_PARAMETER;
 		goto out;
 	}
-	st = open_blob(p, blob, blob_len, enc_len, add_len, txt);
+	st = open_blob(p, blob, enc_len, add_len, txt);
 	if (st != FUSEKEY_OK)
 		goto out;
 	if (add_len > 0)
@@ -243,9 +255,7 @@ fusekey_status fk_unmac_aad(struct fk_platform *p, const uint8_t *blob, size_t b
 	if (aad_cap > 0)
 		memset(aad, 0, aad_cap);
 	/* sgx_unmac_aadata: no ciphertext allowed, AAD required. */
-	if (blob == NULL || blob_len < FK_SGX_SEALED_HDR_SIZE ||
-	    !blob_lengths((const struct fk_sgx_sealed_hdr *)blob, &enc_len, &add_len) ||
-	    enc_len != 0 || add_len == 0) {
+	if (!frame_ok(blob, blob_len, &enc_len, &add_len) || enc_len != 0 || add_len == 0) {
 		st = FUSEKEY_ERR_MAC_MISMATCH;
 		goto out;
 	}
@@ -253,7 +263,7 @@ fusekey_status fk_unmac_aad(struct fk_platform *p, const uint8_t *blob, size_t b
 		st = FUSEKEY_ERR_INVALID_PARAMETER;
 		goto out;
 	}
-	st = open_blob(p, blob, blob_len, 0, add_len, NULL);
+	st = open_blob(p, blob, 0, add_len, NULL);
 	if (st != FUSEKEY_OK)
 		goto out;
 	memcpy(aad, blob + FK_SGX_SEALED_HDR_SIZE, add_len);

@@ -46,7 +46,8 @@ bool fk_seal_size(uint32_t aad_len, uint32_t txt_len, uint32_t *out);
  * Seal txt (txt_len >= 1) with optional AAD into blob, whose size must be
  * exactly fk_seal_size(aad_len, txt_len). A fresh random KEYID is drawn.
  * A key the platform refuses (e.g. KSS bits in a non-KSS enclave) gives
- * FUSEKEY_ERR_UNEXPECTED, as sgx_seal_data_ex does. blob is zeroed on failure.
+ * FUSEKEY_ERR_UNEXPECTED, as sgx_seal_data_ex does. blob_size is also taken as
+ * the size of the caller's buffer: all blob_size bytes are zeroed on failure.
  */
 fusekey_status fk_seal(struct fk_platform *p, const struct fk_seal_policy *pol,
 		       const uint8_t *aad, uint32_t aad_len, const uint8_t *txt,
