@@ -156,7 +156,7 @@ static int sim_keygen(int argc, char **argv)
 	st = fk_rsa3072_generate(&key);
 	if (st != FUSEKEY_OK)
 		return cli_fail(st, "generating an RSA-3072 key");
-	st = fk_rsa_write_pem(key, a.val[OPT_OUT]);
+	st = fk_sigstruct_key_write(key, a.val[OPT_OUT]);
 	if (st == FUSEKEY_OK)
 		st = fk_rsa_modulus_le(key, modulus);
 	if (st == FUSEKEY_OK)
@@ -279,7 +279,7 @@ static int parse_sign_params(const struct cli_args *a, struct fk_sigstruct_param
 
 static int read_signing_key(const char *path, struct fk_rsa_key **key)
 {
-	fusekey_status st = fk_rsa_read_pem(path, key);
+	fusekey_status st = fk_sigstruct_key_read(path, key);
 
 	switch (st) {
 	case FUSEKEY_OK:

@@ -12,14 +12,10 @@
 
 #include "crypto/fk_crypto.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -33,9 +29,6 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
-
-/* A PKCS#8 PEM RSA-3072 key is ~2.5 KiB; anything far larger is not one. */
-#define FK_PEM_MAX (16u * 1024u)
 
 struct fk_rsa_key {
 	EVP_PKEY *pkey;
@@ -571,26 +564,6 @@ out:
 
 /* ---- RSA-3072, e = 3 ---- */
 
-static fusekey_status errno_status(int e)
-{
-	switch (e) {
-	case EEXIST:
-		return FUSEKEY_ERR_EXISTS;
-	case ENOENT:
-	case ENOTDIR:
-		return FUSEKEY_ERR_NOT_FOUND;
-	case EACCES:
-	case EPERM:
-		return FUSEKEY_ERR_PERMISSION;
-	case ELOOP: /* O_NOFOLLOW met a symlink */
-		return FUSEKEY_ERR_FORMAT;
-	case ENOMEM:
-		return FUSEKEY_ERR_NO_MEMORY;
-	default:
-		return FUSEKEY_ERR_IO;
-	}
-}
-
 /* The only RSA keys fusekey handles: 3072-bit modulus, public exponent 3. */
 static fusekey_status rsa_key_check(const EVP_PKEY *pkey)
 {
@@ -663,21 +636,23 @@ out:
 	return st;
 }
 
-fusekey_status fk_rsa_write_pem(const struct fk_rsa_key *key, const char *path)
+fusekey_status fk_rsa_to_pem(const struct fk_rsa_key *key, uint8_t **pem, size_t *len)
 {
-	fusekey_status st = FUSEKEY_ERR_CRYPTO;
+	fusekey_status st;
 	BIO *mem = NULL;
-	char *pem = NULL;
-	long pem_len;
-	size_t done = 0;
-	int fd = -1;
-	bool created = false;
+	char *data = NULL;
+	long data_len;
+	uint8_t *buf;
 
-	if (key == NULL || path == NULL || path[0] == '\0')
+	if (pem == NULL || len == NULL)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	*pem = NULL;
+	*len = 0;
+	if (key == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	st = rsa_key_check(key->pkey);
 	if (st != FUSEKEY_OK)
-		goto out;
+		return st;
 	st = FUSEKEY_ERR_CRYPTO;
 	/* Secure-heap BIO: its buffer is cleansed when freed. */
 	mem = BIO_new(BIO_s_secmem());
@@ -686,38 +661,26 @@ fusekey_status fk_rsa_write_pem(const struct fk_rsa_key *key, const char *path)
 	/* OpenSSL 3 writes PKCS#8 PrivateKeyInfo ("BEGIN PRIVATE KEY"); no cipher. */
 	if (PEM_write_bio_PrivateKey(mem, key->pkey, NULL, NULL, 0, NULL, NULL) != 1)
 		goto out;
-	pem_len = BIO_get_mem_data(mem, &pem);
-	if (pem_len <= 0 || pem == NULL)
+	data_len = BIO_get_mem_data(mem, &data);
+	if (data_len <= 0 || data == NULL || (unsigned long)data_len > FK_PEM_MAX)
 		goto out;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		st = errno_status(errno);
-		goto out;
-	}
-	created = true;
-	while (done < (size_t)pem_len) {
-		ssize_t n = write(fd, pem + done, (size_t)pem_len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			st = n < 0 ? errno_status(errno) : FUSEKEY_ERR_IO;
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd) != 0) {
-		st = errno_status(errno);
+	buf = OPENSSL_malloc((size_t)data_len);
+	if (buf == NULL) {
+		st = FUSEKEY_ERR_NO_MEMORY;
 		goto out;
 	}
+	memcpy(buf, data, (size_t)data_len);
+	*pem = buf;
+	*len = (size_t)data_len;
 	st = FUSEKEY_OK;
 out:
-	if (fd >= 0 && close(fd) != 0 && st == FUSEKEY_OK)
-		st = FUSEKEY_ERR_IO;
-	if (st != FUSEKEY_OK && created)
-		(void)unlink(path); /* we made it with O_EXCL: never leave half a key */
 	BIO_free(mem);
 	return st;
+}
+
+void fk_rsa_pem_free(uint8_t *pem, size_t len)
+{
+	OPENSSL_clear_free(pem, len); /* NULL is a no-op */
 }
 
 /* Encrypted PEM is not supported: refuse instead of prompting on a terminal. */
@@ -730,64 +693,24 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-fusekey_status fk_rsa_read_pem(const char *path, struct fk_rsa_key **out)
+fusekey_status fk_rsa_from_pem(const uint8_t *pem, size_t len, struct fk_rsa_key **out)
 {
-	fusekey_status st = FUSEKEY_ERR_IO;
-	uint8_t *buf = NULL;
-	size_t got = 0;
-	struct stat sb;
+	fusekey_status st;
 	BIO *mem = NULL;
 	EVP_PKEY *pkey = NULL;
-	int fd = -1;
 
 	if (out == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	*out = NULL;
-	if (path == NULL || path[0] == '\0')
+	if (pem == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
-
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		st = errno_status(errno);
-		goto out;
-	}
-	if (fstat(fd, &sb) != 0) {
-		st = errno_status(errno);
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size < 0 || (uintmax_t)sb.st_size > FK_PEM_MAX) {
-		st = FUSEKEY_ERR_FORMAT;
-		goto out;
-	}
-	/* One byte of slack, so a file that grew after fstat is noticed. */
-	buf = OPENSSL_malloc(FK_PEM_MAX + 1);
-	if (buf == NULL) {
-		st = FUSEKEY_ERR_NO_MEMORY;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + got, FK_PEM_MAX + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			st = errno_status(errno);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > FK_PEM_MAX) {
-			st = FUSEKEY_ERR_FORMAT;
-			goto out;
-		}
-	}
-
+	if (len == 0 || len > FK_PEM_MAX)
+		return FUSEKEY_ERR_FORMAT;
+	/* Read-only view of the caller's bytes: nothing is copied out of them here. */
+	mem = BIO_new_mem_buf(pem, (int)len);
+	if (mem == NULL)
+		return FUSEKEY_ERR_NO_MEMORY;
 	st = FUSEKEY_ERR_FORMAT;
-	mem = BIO_new_mem_buf(buf, (int)got);
-	if (mem == NULL) {
-		st = FUSEKEY_ERR_NO_MEMORY;
-		goto out;
-	}
 	pkey = PEM_read_bio_PrivateKey(mem, NULL, no_passphrase, NULL);
 	if (pkey == NULL)
 		goto out;
@@ -796,10 +719,7 @@ fusekey_status fk_rsa_read_pem(const char *path, struct fk_rsa_key **out)
 		goto out;
 	st = rsa_wrap(&pkey, out);
 out:
-	if (fd >= 0)
-		(void)close(fd);
 	BIO_free(mem);
-	OPENSSL_clear_free(buf, FK_PEM_MAX + 1);
 	EVP_PKEY_free(pkey);
 	return st;
 }

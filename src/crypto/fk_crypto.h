@@ -97,10 +97,22 @@ fusekey_status fk_p256_ecdh(const uint8_t priv[FK_P256_PRIV_SIZE],
 /* RSA-3072 with public exponent 3, as SGX signers use. */
 struct fk_rsa_key; /* opaque; wraps an EVP_PKEY */
 fusekey_status fk_rsa3072_generate(struct fk_rsa_key **out) FK_WARN_UNUSED;
-/* PEM (PKCS#8, unencrypted) private key file I/O. The writer creates the file 0600
- * with O_EXCL (never overwrites) and refuses keys that are not 3072-bit, e=3. */
-fusekey_status fk_rsa_write_pem(const struct fk_rsa_key *key, const char *path) FK_WARN_UNUSED;
-fusekey_status fk_rsa_read_pem(const char *path, struct fk_rsa_key **out) FK_WARN_UNUSED;
+/*
+ * PEM (PKCS#8 "BEGIN PRIVATE KEY", unencrypted) in memory; no file I/O here
+ * (files: fk_sigstruct_key_write/_read). A PEM RSA-3072 key is ~2.5 KiB:
+ * anything over FK_PEM_MAX bytes is not one.
+ * fk_rsa_to_pem refuses keys that are not 3072-bit, e=3, and returns a new
+ * buffer: release it with fk_rsa_pem_free, which wipes it.
+ * fk_rsa_from_pem gives FUSEKEY_ERR_FORMAT for anything but an unencrypted
+ * RSA-3072, e=3 private key of at most FK_PEM_MAX bytes (encrypted PEM is
+ * refused, never prompted for).
+ */
+#define FK_PEM_MAX (16u * 1024u)
+fusekey_status fk_rsa_to_pem(const struct fk_rsa_key *key, uint8_t **pem,
+			     size_t *len) FK_WARN_UNUSED;
+void fk_rsa_pem_free(uint8_t *pem, size_t len);
+fusekey_status fk_rsa_from_pem(const uint8_t *pem, size_t len,
+			       struct fk_rsa_key **out) FK_WARN_UNUSED;
 void fk_rsa_free(struct fk_rsa_key *key);
 /* Modulus, little-endian 384 bytes. */
 fusekey_status fk_rsa_modulus_le(const struct fk_rsa_key *key,

@@ -9,6 +9,43 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/fk_file.h"
+
+fusekey_status fk_sigstruct_key_write(const struct fk_rsa_key *key, const char *path)
+{
+	uint8_t *pem = NULL;
+	size_t len = 0;
+	fusekey_status st;
+
+	if (key == NULL || path == NULL || path[0] == '\0')
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	st = fk_rsa_to_pem(key, &pem, &len);
+	if (st != FUSEKEY_OK)
+		return st;
+	st = fk_file_write_atomic(path, pem, len, 0600, false);
+	fk_rsa_pem_free(pem, len);
+	return st;
+}
+
+fusekey_status fk_sigstruct_key_read(const char *path, struct fk_rsa_key **out)
+{
+	uint8_t *pem = NULL;
+	size_t len = 0;
+	fusekey_status st;
+
+	if (out == NULL)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	*out = NULL;
+	if (path == NULL || path[0] == '\0')
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	st = fk_file_read(path, FK_PEM_MAX, &pem, &len);
+	if (st != FUSEKEY_OK)
+		return st;
+	st = fk_rsa_from_pem(pem, len, out);
+	fk_file_free(pem, len);
+	return st;
+}
+
 /* Today's date as the SIGSTRUCT DATE field: yyyymmdd in hex digits. */
 static uint32_t today_bcd(void)
 {

@@ -26,6 +26,19 @@ struct fk_sigstruct_params {
 	uint32_t date; /* yyyymmdd as BCD-like hex digits, e.g. 0x20261129; 0 = today */
 };
 
+/*
+ * The signing key's file: unencrypted PKCS#8 PEM (fk_rsa_to_pem).
+ * fk_sigstruct_key_write creates `path` atomically with mode 0600
+ * (fk_file_write_atomic): never overwrites (FUSEKEY_ERR_EXISTS), never writes
+ * through a symlink (FUSEKEY_ERR_FORMAT), never leaves half a key; the PEM
+ * copy in memory is wiped. fk_sigstruct_key_read reads at most FK_PEM_MAX
+ * bytes (FUSEKEY_ERR_NOT_FOUND if missing, FUSEKEY_ERR_FORMAT if not an
+ * RSA-3072, e=3 key).
+ */
+fusekey_status fk_sigstruct_key_write(const struct fk_rsa_key *key,
+				      const char *path) FK_WARN_UNUSED;
+fusekey_status fk_sigstruct_key_read(const char *path, struct fk_rsa_key **out) FK_WARN_UNUSED;
+
 /* Build and sign. */
 fusekey_status fk_sigstruct_sign(const struct fk_rsa_key *key,
 				 const struct fk_sigstruct_params *params,

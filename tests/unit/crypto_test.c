@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -802,44 +800,47 @@ static void test_rsa_q1q2(void **state)
 	BN_CTX_free(bn);
 }
 
-/* Test-only: write an OpenSSL key as PEM (to feed the reader keys it must refuse). */
-static void write_openssl_pem(EVP_PKEY *pkey, const char *path)
+/* Test-only: an OpenSSL key as PEM in a new buffer (to feed the reader keys it
+ * must refuse). Unencrypted unless cipher is given. Free with free(). */
+static uint8_t *openssl_pem(EVP_PKEY *pkey, const EVP_CIPHER *cipher, const char *pw,
+			    size_t *len)
 {
-	FILE *f = fopen(path, "wx");
-	assert_non_null(f);
-	assert_int_equal(PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL), 1);
-	assert_int_equal(fclose(f), 0);
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long n;
+	uint8_t *out;
+
+	assert_non_null(mem);
+	assert_int_equal(PEM_write_bio_PrivateKey(mem, pkey, cipher, (const unsigned char *)pw,
+						  pw != NULL ? (int)strlen(pw) : 0, NULL, NULL),
+			 1);
+	n = BIO_get_mem_data(mem, &data);
+	assert_true(n > 0 && data != NULL);
+	out = malloc((size_t)n);
+	assert_non_null(out);
+	memcpy(out, data, (size_t)n);
+	*len = (size_t)n;
+	BIO_free(mem);
+	return out;
 }
 
 static void test_rsa_pem(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/fk_crypto_test.XXXXXX";
-	char path[256], other[256], link_path[256], missing[256], junk[256];
-	struct stat sb;
+	static const char head[] = "-----BEGIN PRIVATE KEY-----\n";
 	uint8_t mod[384], sig[384];
+	uint8_t *pem = NULL, *other = NULL;
+	size_t len = 0, other_len = 0;
 	struct fk_rsa_key *k = NULL;
-	char head[32] = {0};
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/signer.pem", dir);
-	snprintf(other, sizeof(other), "%s/other.pem", dir);
-	snprintf(link_path, sizeof(link_path), "%s/link.pem", dir);
-	snprintf(missing, sizeof(missing), "%s/missing.pem", dir);
-	snprintf(junk, sizeof(junk), "%s/junk.pem", dir);
-
-	EXPECT_OK(fk_rsa_write_pem(g_key, path));
-	assert_int_equal(lstat(path, &sb), 0);
-	assert_true(S_ISREG(sb.st_mode));
-	assert_int_equal(sb.st_mode & 07777, 0600);
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(head, sizeof(head), f));
-	fclose(f);
-	assert_string_equal(head, "-----BEGIN PRIVATE KEY-----\n"); /* PKCS#8, unencrypted */
+	EXPECT_OK(fk_rsa_to_pem(g_key, &pem, &len));
+	assert_non_null(pem);
+	/* PKCS#8, unencrypted; ~2.5 KiB for RSA-3072 */
+	assert_true(len > sizeof(head) - 1 && len <= FK_PEM_MAX);
+	assert_memory_equal(pem, head, sizeof(head) - 1);
 
 	/* Round trip: same modulus, and the re-read key signs verifiably. */
-	EXPECT_OK(fk_rsa_read_pem(path, &k));
+	EXPECT_OK(fk_rsa_from_pem(pem, len, &k));
 	assert_non_null(k);
 	EXPECT_OK(fk_rsa_modulus_le(k, mod));
 	assert_memory_equal(mod, g_mod, 384);
@@ -848,32 +849,31 @@ static void test_rsa_pem(void **state)
 	fk_rsa_free(k);
 	k = NULL;
 
-	/* Never overwrite, never through a symlink. */
-	off_t size = sb.st_size;
-	EXPECT_STATUS(fk_rsa_write_pem(g_key, path), FUSEKEY_ERR_EXISTS);
-	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sb.st_size, size);
-	assert_int_equal(symlink(other, link_path), 0); /* dangling */
-	EXPECT_STATUS(fk_rsa_write_pem(g_key, link_path), FUSEKEY_ERR_EXISTS);
-	assert_int_equal(lstat(other, &sb), -1); /* nothing created at the target */
-
-	/* Missing file, missing directory. */
+	/* Cut short (no END line), empty, or longer than the bound: refused. */
 	k = (struct fk_rsa_key *)1;
-	EXPECT_STATUS(fk_rsa_read_pem(missing, &k), FUSEKEY_ERR_NOT_FOUND);
+	EXPECT_STATUS(fk_rsa_from_pem(pem, len / 2, &k), FUSEKEY_ERR_FORMAT);
 	assert_null(k);
-	snprintf(other, sizeof(other), "%s/no/such/dir.pem", dir);
-	EXPECT_STATUS(fk_rsa_write_pem(g_key, other), FUSEKEY_ERR_NOT_FOUND);
+	EXPECT_STATUS(fk_rsa_from_pem(pem, 0, &k), FUSEKEY_ERR_FORMAT);
+	assert_null(k);
+	uint8_t *big = malloc(FK_PEM_MAX + 1);
+	assert_non_null(big);
+	memset(big, '\n', FK_PEM_MAX + 1);
+	memcpy(big, pem, len); /* a valid key followed by blank lines, one byte too many */
+	EXPECT_STATUS(fk_rsa_from_pem(big, FK_PEM_MAX + 1, &k), FUSEKEY_ERR_FORMAT);
+	assert_null(k);
+	EXPECT_OK(fk_rsa_from_pem(big, FK_PEM_MAX, &k)); /* the same at the bound is read */
+	fk_rsa_free(k);
+	k = NULL;
+	free(big);
 
 	/* Not a PEM key at all. */
-	f = fopen(junk, "wx");
-	assert_non_null(f);
-	fputs("-----BEGIN PRIVATE KEY-----\nnot base64 at all\n-----END PRIVATE KEY-----\n", f);
-	fclose(f);
-	EXPECT_STATUS(fk_rsa_read_pem(junk, &k), FUSEKEY_ERR_FORMAT);
+	static const char junk[] =
+		"-----BEGIN PRIVATE KEY-----\nnot base64 at all\n-----END PRIVATE KEY-----\n";
+	k = (struct fk_rsa_key *)1;
+	EXPECT_STATUS(fk_rsa_from_pem((const uint8_t *)junk, strlen(junk), &k), FUSEKEY_ERR_FORMAT);
 	assert_null(k);
-	assert_int_equal(unlink(junk), 0);
 
-	/* A well-formed RSA key of the wrong size (1024 bits, e = 3): refused. */
+	/* A well-formed RSA key of the wrong size (1024 bits, e = 3): refused both ways. */
 	EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
 	EVP_PKEY *small = NULL;
 	BIGNUM *e3 = BN_new();
@@ -882,10 +882,11 @@ static void test_rsa_pem(void **state)
 	assert_true(EVP_PKEY_CTX_set_rsa_keygen_bits(kctx, 1024) > 0);
 	assert_true(EVP_PKEY_CTX_set1_rsa_keygen_pubexp(kctx, e3) > 0);
 	assert_int_equal(EVP_PKEY_generate(kctx, &small), 1);
-	write_openssl_pem(small, junk);
-	EXPECT_STATUS(fk_rsa_read_pem(junk, &k), FUSEKEY_ERR_FORMAT);
+	other = openssl_pem(small, NULL, NULL, &other_len);
+	k = (struct fk_rsa_key *)1;
+	EXPECT_STATUS(fk_rsa_from_pem(other, other_len, &k), FUSEKEY_ERR_FORMAT);
 	assert_null(k);
-	assert_int_equal(unlink(junk), 0);
+	free(other);
 	EVP_PKEY_free(small);
 	EVP_PKEY_CTX_free(kctx);
 	BN_free(e3);
@@ -896,10 +897,10 @@ static void test_rsa_pem(void **state)
 	 * must refuse on the exponent alone).
 	 */
 	EVP_PKEY *full = NULL, *odd = NULL;
-	f = fopen(path, "r");
-	assert_non_null(f);
-	full = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
+	BIO *mem = BIO_new_mem_buf(pem, (int)len);
+	assert_non_null(mem);
+	full = PEM_read_bio_PrivateKey(mem, NULL, NULL, NULL);
+	BIO_free(mem);
 	assert_non_null(full);
 	static const char *const names[] = {
 		OSSL_PKEY_PARAM_RSA_N,	      OSSL_PKEY_PARAM_RSA_D,
@@ -922,35 +923,32 @@ static void test_rsa_pem(void **state)
 	assert_int_equal(EVP_PKEY_fromdata_init(kctx), 1);
 	assert_int_equal(EVP_PKEY_fromdata(kctx, &odd, EVP_PKEY_KEYPAIR, params), 1);
 	assert_int_equal(EVP_PKEY_get_bits(odd), 3072);
-	write_openssl_pem(odd, junk);
+	other = openssl_pem(odd, NULL, NULL, &other_len);
 	struct fk_rsa_key *k2 = NULL;
-	EXPECT_STATUS(fk_rsa_read_pem(junk, &k2), FUSEKEY_ERR_FORMAT);
+	EXPECT_STATUS(fk_rsa_from_pem(other, other_len, &k2), FUSEKEY_ERR_FORMAT);
 	assert_null(k2);
+	free(other);
 	for (size_t i = 0; i < 7; i++)
 		BN_clear_free(v[i]);
 	BN_free(e65537);
 	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	EVP_PKEY_CTX_free(kctx);
+
 	EVP_PKEY_free(odd);
-	assert_int_equal(unlink(junk), 0);
 
 	/* Our own key, but passphrase-encrypted: refused (and no prompt). */
-	static char pw[] = "passphrase";
-	f = fopen(junk, "wx");
-	assert_non_null(f);
-	assert_int_equal(PEM_write_PrivateKey(f, full, EVP_aes_128_cbc(), (unsigned char *)pw,
-					      (int)strlen(pw), NULL, NULL),
-			 1);
-	assert_int_equal(fclose(f), 0);
-	EXPECT_STATUS(fk_rsa_read_pem(junk, &k2), FUSEKEY_ERR_FORMAT);
+	other = openssl_pem(full, EVP_aes_128_cbc(), "passphrase", &other_len);
+	static const char enc_head[] = "-----BEGIN ENCRYPTED PRIVATE KEY-----\n";
+	assert_true(other_len > sizeof(enc_head) - 1);
+	assert_memory_equal(other, enc_head, sizeof(enc_head) - 1);
+	EXPECT_STATUS(fk_rsa_from_pem(other, other_len, &k2), FUSEKEY_ERR_FORMAT);
 	assert_null(k2);
+	free(other);
 	EVP_PKEY_free(full);
 
-	assert_int_equal(unlink(junk), 0);
-	assert_int_equal(unlink(path), 0);
-	assert_int_equal(unlink(link_path), 0);
-	assert_int_equal(rmdir(dir), 0);
+	fk_rsa_pem_free(pem, len);
+	fk_rsa_pem_free(NULL, 0);
 }
 
 static void test_rsa_bad_args(void **state)
@@ -967,9 +965,18 @@ static void test_rsa_bad_args(void **state)
 	EXPECT_STATUS(fk_rsa_modulus_le(NULL, mod), FUSEKEY_ERR_INVALID_PARAMETER);
 	assert_true(th_all_zero(mod, sizeof(mod)));
 	EXPECT_STATUS(fk_rsa_verify(NULL, 3, "x", 1, sig), FUSEKEY_ERR_INVALID_PARAMETER);
-	EXPECT_STATUS(fk_rsa_write_pem(NULL, "/tmp/x"), FUSEKEY_ERR_INVALID_PARAMETER);
-	EXPECT_STATUS(fk_rsa_write_pem(g_key, NULL), FUSEKEY_ERR_INVALID_PARAMETER);
-	EXPECT_STATUS(fk_rsa_read_pem(NULL, NULL), FUSEKEY_ERR_INVALID_PARAMETER);
+	uint8_t *pem = (uint8_t *)1;
+	size_t pem_len = 1;
+	struct fk_rsa_key *k = (struct fk_rsa_key *)1;
+	EXPECT_STATUS(fk_rsa_to_pem(NULL, &pem, &pem_len), FUSEKEY_ERR_INVALID_PARAMETER);
+	assert_null(pem);
+	assert_int_equal(pem_len, 0);
+	EXPECT_STATUS(fk_rsa_to_pem(g_key, NULL, &pem_len), FUSEKEY_ERR_INVALID_PARAMETER);
+	EXPECT_STATUS(fk_rsa_to_pem(g_key, &pem, NULL), FUSEKEY_ERR_INVALID_PARAMETER);
+	EXPECT_STATUS(fk_rsa_from_pem(NULL, 10, &k), FUSEKEY_ERR_INVALID_PARAMETER);
+	assert_null(k);
+	EXPECT_STATUS(fk_rsa_from_pem((const uint8_t *)"x", 1, NULL),
+		      FUSEKEY_ERR_INVALID_PARAMETER);
 	EXPECT_STATUS(fk_rsa3072_generate(NULL), FUSEKEY_ERR_INVALID_PARAMETER);
 	fk_rsa_free(NULL);
 }

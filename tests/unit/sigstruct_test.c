@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for src/platform/fk_sigstruct.{h,c}: SIGSTRUCT build/sign,
- * verification (header, signature, Q1/Q2) and the emulated EINIT.
+ * verification (header, signature, Q1/Q2), the emulated EINIT and the
+ * signing key's PEM file.
  *
  * One RSA-3072 (e = 3) key is generated for the whole group (keygen is the
  * slow part). The signature, the little-endian modulus, MRSIGNER and Q1/Q2
  * are re-checked here with OpenSSL directly, independently of fk_crypto.
  * Layout facts come from shared/docs/reference/sgx.md §2 "SIGSTRUCT".
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -85,8 +89,8 @@ static int group_setup(void **state)
 		return -1;
 	th_tmpdir(dir, sizeof(dir));
 	snprintf(pem, sizeof(pem), "%s/key.pem", dir);
-	if (fk_rsa_write_pem(g->key, pem) != FUSEKEY_OK || !modulus_from_pem(pem, g->n_le, &e) ||
-	    e != 3)
+	if (fk_sigstruct_key_write(g->key, pem) != FUSEKEY_OK ||
+	    !modulus_from_pem(pem, g->n_le, &e) || e != 3)
 		return -1;
 	if (th_rmtree(dir) != 0)
 		return -1;
@@ -116,6 +120,120 @@ static void reverse_copy(uint8_t *dst, const uint8_t *src, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		dst[i] = src[n - 1 - i];
+}
+
+/* ---- the signing key's file ---- */
+
+/* Entries in dir other than . and .. (a failed or finished write leaves no temp file). */
+static size_t dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The reader refuses path with `want` and leaves no key behind. */
+static void expect_key_read_fails(const char *path, fusekey_status want)
+{
+	struct fk_rsa_key *k = (struct fk_rsa_key *)1;
+	EXPECT_STATUS(fk_sigstruct_key_read(path, &k), want);
+	assert_null(k);
+}
+
+static void test_key_file(void **state)
+{
+	struct group *g = *state;
+	char dir[256], path[300], other[300], link_path[300], missing[300], junk[300];
+	struct stat sb;
+	uint8_t mod[384];
+	struct fk_rsa_key *k = NULL;
+	char head[32] = {0};
+	unsigned long e = 0;
+
+	th_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/signer.pem", dir);
+	snprintf(other, sizeof(other), "%s/other.pem", dir);
+	snprintf(link_path, sizeof(link_path), "%s/link.pem", dir);
+	snprintf(missing, sizeof(missing), "%s/missing.pem", dir);
+	snprintf(junk, sizeof(junk), "%s/junk.pem", dir);
+
+	/* A regular file, 0600, PKCS#8 unencrypted, and nothing else left behind. */
+	EXPECT_OK(fk_sigstruct_key_write(g->key, path));
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_int_equal(dir_entries(dir), 1);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(head, sizeof(head), f));
+	fclose(f);
+	assert_string_equal(head, "-----BEGIN PRIVATE KEY-----\n");
+	assert_true(modulus_from_pem(path, mod, &e)); /* OpenSSL reads it as our key */
+	assert_int_equal(e, 3);
+	assert_memory_equal(mod, g->n_le, 384);
+
+	/* Round trip through the reader: the same modulus. */
+	EXPECT_OK(fk_sigstruct_key_read(path, &k));
+	assert_non_null(k);
+	EXPECT_OK(fk_rsa_modulus_le(k, mod));
+	assert_memory_equal(mod, g->n_le, 384);
+	fk_rsa_free(k);
+	k = NULL;
+
+	/* Never overwrite: the existing key is untouched. */
+	off_t size = sb.st_size;
+	EXPECT_STATUS(fk_sigstruct_key_write(g->key, path), FUSEKEY_ERR_EXISTS);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, size);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_int_equal(dir_entries(dir), 1);
+
+	/* Never through a symlink, even a dangling one: nothing created at its target. */
+	assert_int_equal(symlink(other, link_path), 0);
+	EXPECT_STATUS(fk_sigstruct_key_write(g->key, link_path), FUSEKEY_ERR_FORMAT);
+	assert_int_equal(lstat(other, &sb), -1);
+	assert_int_equal(lstat(link_path, &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
+	assert_int_equal(dir_entries(dir), 2);
+	/* ... and a symlink to a real key is not read through either. */
+	assert_int_equal(unlink(link_path), 0);
+	assert_int_equal(symlink(path, link_path), 0);
+	expect_key_read_fails(link_path, FUSEKEY_ERR_FORMAT);
+
+	/* Missing file, missing directory. */
+	expect_key_read_fails(missing, FUSEKEY_ERR_NOT_FOUND);
+	snprintf(other, sizeof(other), "%s/no/such/dir.pem", dir);
+	EXPECT_STATUS(fk_sigstruct_key_write(g->key, other), FUSEKEY_ERR_NOT_FOUND);
+	expect_key_read_fails(other, FUSEKEY_ERR_NOT_FOUND);
+
+	/* A file that is not a key, and one larger than any PEM key: refused. */
+	f = fopen(junk, "wx");
+	assert_non_null(f);
+	fputs("-----BEGIN PRIVATE KEY-----\nnot base64 at all\n-----END PRIVATE KEY-----\n", f);
+	fclose(f);
+	expect_key_read_fails(junk, FUSEKEY_ERR_FORMAT);
+	assert_int_equal(truncate(junk, (off_t)FK_PEM_MAX + 1), 0);
+	expect_key_read_fails(junk, FUSEKEY_ERR_FORMAT);
+
+	/* A directory is not a key file. */
+	expect_key_read_fails(dir, FUSEKEY_ERR_FORMAT);
+
+	/* Bad arguments. */
+	EXPECT_STATUS(fk_sigstruct_key_write(NULL, missing), FUSEKEY_ERR_INVALID_PARAMETER);
+	EXPECT_STATUS(fk_sigstruct_key_write(g->key, NULL), FUSEKEY_ERR_INVALID_PARAMETER);
+	EXPECT_STATUS(fk_sigstruct_key_write(g->key, ""), FUSEKEY_ERR_INVALID_PARAMETER);
+	assert_int_equal(lstat(missing, &sb), -1);
+	expect_key_read_fails(NULL, FUSEKEY_ERR_INVALID_PARAMETER);
+	EXPECT_STATUS(fk_sigstruct_key_read(path, NULL), FUSEKEY_ERR_INVALID_PARAMETER);
+
+	assert_int_equal(th_rmtree(dir), 0);
 }
 
 /* ---- sign and verify ---- */
@@ -559,6 +677,7 @@ static void test_flip_every_byte(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_file),
 		cmocka_unit_test(test_sign_verify_ok),
 		cmocka_unit_test(test_raw_layout),
 		cmocka_unit_test(test_signature_verifies_with_openssl),
