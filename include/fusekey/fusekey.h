@@ -5,8 +5,12 @@
  * fusekey hands the encrypted-filesystem ("FUSE") key from the agent enclave to
  * the app enclave of a confidential container (seal, derive or local
  * attestation). This header is the stable surface; everything under src/ is
- * internal. The generate/get API lands with the delivery work; today the
- * header carries the status codes every layer returns.
+ * internal.
+ *
+ * The hand-over in two calls: the agent enclave calls fusekey_generate() for a
+ * container id, the app enclave of that container calls fusekey_get(). The
+ * method (seal, derive; la later) is an option; both sides use the same
+ * bundle directory, which the untrusted host shares between them.
  *
  * Contract for every function returning fusekey_status: FUSEKEY_OK (0) on
  * success; on failure no output buffer holds secret or unauthenticated data
@@ -52,6 +56,10 @@ typedef enum fusekey_status {
 	FUSEKEY_ERR_PERMISSION = 17,       /* unsafe file mode or ownership */
 	FUSEKEY_ERR_INVALID_STATE = 18,    /* call made in the wrong state */
 	FUSEKEY_ERR_KDF_MISMATCH = 19,     /* LA: peer uses another KDF */
+	FUSEKEY_ERR_WRONG_IDENTITY = 20,   /* key made for another enclave identity */
+	FUSEKEY_ERR_WRONG_CONTAINER = 21,  /* authentic key of another container */
+	FUSEKEY_ERR_TRUNCATED = 22,        /* key file shorter than its own framing says */
+	FUSEKEY_ERR_POLICY_MISMATCH = 23,  /* key made under another policy than required */
 } fusekey_status;
 
 /* A stable, short English description; never NULL. */
@@ -71,6 +79,88 @@ uint32_t fusekey_status_to_sgx(fusekey_status status);
 #define FUSEKEY_SIGSTRUCT_SIZE 1808u
 #define FUSEKEY_SEALED_HEADER_SIZE 560u
 #define FUSEKEY_KEY_SIZE 16u
+
+/* ---- the generate / get API ---- */
+
+/* A context: one enclave on one platform. Opaque; not thread-safe. */
+typedef struct fusekey_ctx fusekey_ctx;
+
+/*
+ * Open a context on the EMULATED platform (no hardware protection; for
+ * development and tests). sim_dir NULL = the default state directory
+ * ($FUSEKEY_SIM_DIR, $XDG_STATE_HOME/fusekey/sim, ~/.local/state/fusekey/sim);
+ * enclave = path of the enclave's SIGSTRUCT; config_id (64 bytes, may be NULL)
+ * and config_svn are launch parameters of KSS enclaves only.
+ * Real SGX platforms (Gramine, Occlum) come with their own open functions.
+ */
+fusekey_status fusekey_ctx_open_sim(const char *sim_dir, const char *enclave,
+				    const uint8_t *config_id, uint16_t config_svn,
+				    fusekey_ctx **out);
+/* Wipes and frees; NULL allowed. */
+void fusekey_ctx_free(fusekey_ctx *ctx);
+/* 1 when the context runs on the emulated platform: say so to your users. */
+int fusekey_ctx_is_emulated(const fusekey_ctx *ctx);
+
+typedef enum fusekey_method {
+	FUSEKEY_METHOD_AUTO = 0,   /* get: use what the agent left in the bundle */
+	FUSEKEY_METHOD_SEAL = 1,   /* sealed blob in the bundle */
+	FUSEKEY_METHOD_DERIVE = 2, /* EGETKEY on both sides, public descriptor in the bundle */
+} fusekey_method;
+
+/* Policy bits: the SGX key policy (sgx_key_request_t.key_policy). */
+#define FUSEKEY_POLICY_MRENCLAVE 0x0001u
+#define FUSEKEY_POLICY_MRSIGNER 0x0002u
+#define FUSEKEY_POLICY_NOISVPRODID 0x0004u
+#define FUSEKEY_POLICY_CONFIGID 0x0008u
+#define FUSEKEY_POLICY_ISVFAMILYID 0x0010u
+#define FUSEKEY_POLICY_ISVEXTPRODID 0x0020u
+
+#define FUSEKEY_CONTAINER_ID_MAX 128u
+#define FUSEKEY_KEY_MAX 32u
+
+struct fusekey_key_opts {
+	fusekey_method method; /* generate: SEAL or DERIVE (AUTO means SEAL) */
+	/*
+	 * generate: the key policy (0 = MRSIGNER). get: the policy the key must
+	 * have been made under (0 = accept the one recorded in the bundle); set it
+	 * to refuse, for example, an MRSIGNER key when you expect MRENCLAVE.
+	 */
+	uint16_t policy;
+	const char *bundle_dir; /* required: the container's bundle directory */
+	size_t key_len;         /* generate: 16 (default when 0) or 32 */
+	int force;              /* generate: replace an existing key */
+};
+
+/*
+ * Agent side: make the FUSE key of container_id and leave what the app needs in
+ * the bundle (docs/delivery.md). Container ids: 1..128 of [A-Za-z0-9_.-], not
+ * starting with '.' or '-'. If key is non-NULL the key is also returned
+ * (key_cap >= key length). An existing key is never replaced unless force:
+ * FUSEKEY_ERR_EXISTS. Files are written atomically, 0600, never through a
+ * symlink. On failure key is zeroed.
+ */
+fusekey_status fusekey_generate(fusekey_ctx *ctx, const char *container_id,
+				const struct fusekey_key_opts *opts, uint8_t *key,
+				size_t key_cap);
+
+/*
+ * App side: obtain the FUSE key of container_id from the bundle. *key_len is
+ * the capacity on entry and the key length on success. Distinct errors:
+ * NOT_FOUND (no key in the bundle), TRUNCATED, WRONG_CONTAINER (an authentic
+ * key of another container was put here), WRONG_IDENTITY (made for another
+ * enclave identity), POLICY_MISMATCH (made under another policy than
+ * opts->policy), MAC_MISMATCH (modified, or made on another platform),
+ * INVALID_ISVSVN / INVALID_CPUSVN (made by a newer enclave or TCB).
+ * On failure key is zeroed. Wipe the key when done (fusekey_wipe).
+ */
+fusekey_status fusekey_get(fusekey_ctx *ctx, const char *container_id,
+			   const struct fusekey_key_opts *opts, uint8_t *key, size_t *key_len);
+
+/* Wipe memory that held a key; the compiler may not remove it. */
+void fusekey_wipe(void *p, size_t n);
+
+/* 1 if container_id is acceptable (see fusekey_generate). */
+int fusekey_container_id_valid(const char *container_id);
 
 #ifdef __cplusplus
 }

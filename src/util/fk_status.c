@@ -43,6 +43,15 @@ static const struct status_row rows[] = {
 	[FUSEKEY_ERR_INVALID_STATE] = {"FUSEKEY_ERR_INVALID_STATE", "invalid state", 0x0005},
 	[FUSEKEY_ERR_KDF_MISMATCH] = {"FUSEKEY_ERR_KDF_MISMATCH", "peer uses another KDF",
 				      0x4011},
+	[FUSEKEY_ERR_WRONG_IDENTITY] = {"FUSEKEY_ERR_WRONG_IDENTITY",
+					"the key was made for another enclave identity", 0x3001},
+	[FUSEKEY_ERR_WRONG_CONTAINER] = {"FUSEKEY_ERR_WRONG_CONTAINER",
+					 "the key belongs to another container", 0x3001},
+	[FUSEKEY_ERR_TRUNCATED] = {"FUSEKEY_ERR_TRUNCATED", "the key file is truncated",
+				   0x3001},
+	[FUSEKEY_ERR_POLICY_MISMATCH] = {"FUSEKEY_ERR_POLICY_MISMATCH",
+					 "the key was made under another policy than required",
+					 0x3001},
 };
 
 static const struct status_row *row(fusekey_status status)

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared by the delivery methods: the public maker identity and the diagnosis
+ * of an authentication failure (fk_method.h). */
+#include "delivery/fk_method.h"
+
+#include <string.h>
+
+#include "delivery/fk_wire.h"
+
+void fk_wire_identity_from(const struct fk_sgx_identity *id, struct fk_wire_identity *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->mr_enclave, id->mr_enclave, sizeof(out->mr_enclave));
+	memcpy(out->mr_signer, id->mr_signer, sizeof(out->mr_signer));
+	fk_put_le64(out->flags, id->flags);
+	fk_put_le16(out->isv_prod_id, id->isv_prod_id);
+	fk_put_le16(out->isv_svn, id->isv_svn);
+}
+
+fusekey_status fk_method_diagnose(uint16_t policy, const struct fk_wire_identity *maker,
+				  const struct fk_sgx_identity *self)
+{
+	/* Public measurements: plain comparisons are fine here. */
+	if ((policy & FK_SGX_KEYPOLICY_MRENCLAVE) &&
+	    memcmp(maker->mr_enclave, self->mr_enclave, sizeof(maker->mr_enclave)) != 0)
+		return FUSEKEY_ERR_WRONG_IDENTITY;
+	if ((policy & FK_SGX_KEYPOLICY_MRSIGNER) &&
+	    memcmp(maker->mr_signer, self->mr_signer, sizeof(maker->mr_signer)) != 0)
+		return FUSEKEY_ERR_WRONG_IDENTITY;
+	if (!(policy & FK_SGX_KEYPOLICY_NOISVPRODID) &&
+	    fk_le16(maker->isv_prod_id) != self->isv_prod_id)
+		return FUSEKEY_ERR_WRONG_IDENTITY;
+	/* DEBUG and INITTED are bound by every seal key (SDM EGETKEY). */
+	if ((fk_le64(maker->flags) ^ self->flags) & (FK_SGX_FLAGS_DEBUG | FK_SGX_FLAGS_INITTED))
+		return FUSEKEY_ERR_WRONG_IDENTITY;
+	return FUSEKEY_ERR_MAC_MISMATCH;
+}
