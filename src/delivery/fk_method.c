@@ -20,6 +20,9 @@ void fk_wire_identity_from(const struct fk_sgx_identity *id, struct fk_wire_iden
 fusekey_status fk_method_diagnose(uint16_t policy, const struct fk_wire_identity *maker,
 				  const struct fk_sgx_identity *self)
 {
+	/* A non-KSS enclave cannot make a request with KSS policy bits at all. */
+	if ((policy & FK_SGX_KEYPOLICY_NEEDS_KSS) && !(self->flags & FK_SGX_FLAGS_KSS))
+		return FUSEKEY_ERR_WRONG_IDENTITY;
 	/* Public measurements: plain comparisons are fine here. */
 	if ((policy & FK_SGX_KEYPOLICY_MRENCLAVE) &&
 	    memcmp(maker->mr_enclave, self->mr_enclave, sizeof(maker->mr_enclave)) != 0)

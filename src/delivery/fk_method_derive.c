@@ -86,11 +86,14 @@ static void u64_encode(uint64_t v, char out[19])
 static fusekey_status key_id(const struct derive_desc *d, uint8_t part, uint8_t out[32])
 {
 	size_t cid_len = strlen(d->cid);
-	uint8_t len_le[2];
+	uint8_t len_le[2], key_len = (uint8_t)d->key_len;
 	fk_put_le16(len_le, (uint16_t)cid_len);
+	/* key_len is in every KEYID: a descriptor edited from 32 to 16 bytes derives
+	 * another first half, so key_check refuses it (no silent truncation). */
 	struct fk_buf parts[] = {
 		{FK_DERIVE_KEYID_LABEL, sizeof(FK_DERIVE_KEYID_LABEL) - 1},
 		{d->salt, sizeof(d->salt)},
+		{&key_len, 1},
 		{&part, 1},
 		{len_le, sizeof(len_le)},
 		{d->cid, cid_len},
@@ -176,9 +179,13 @@ static fusekey_status desc_from_json(const uint8_t *text, size_t len, struct der
 	fusekey_status st = FUSEKEY_ERR_FORMAT;
 
 	memset(d, 0, sizeof(*d));
+	/* No NUL in a JSON text (jansson would call it the end of input). */
+	if (memchr(text, 0, len) != NULL)
+		return FUSEKEY_ERR_FORMAT;
 	root = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL)
-		return json_error_code(&err) == json_error_premature_end_of_input
+		return (json_error_code(&err) == json_error_premature_end_of_input &&
+			(size_t)err.position >= len)
 			       ? FUSEKEY_ERR_TRUNCATED
 			       : FUSEKEY_ERR_FORMAT;
 	if (json_unpack_ex(root, &err, JSON_STRICT,

@@ -78,7 +78,8 @@ void fk_wire_identity_from(const struct fk_sgx_identity *id, struct fk_wire_iden
  *   "cpu_svn": "<32 hex>", "salt": "<64 hex>", "key_check": "<32 hex>",
  *   "agent": {"mr_enclave": "<64 hex>", "mr_signer": "<64 hex>", "flags": "0x<16 hex>",
  *             "isv_prod_id": n, "isv_svn": n}
- * KEYID_i = SHA-256("fusekey-derive-keyid-v1" || salt || u8 i || u16le cid_len || cid)
+ * KEYID_i = SHA-256("fusekey-derive-keyid-v1" || salt || u8 key_len || u8 i ||
+ *                   u16le cid_len || cid)
  * key = EGETKEY(SEAL, KEYID_0) [|| EGETKEY(SEAL, KEYID_1) for 32 bytes]
  * key_check = AES-128-CMAC(key[0,16), "fusekey-derive-check-v1" || cid): lets the
  * app tell "another identity" from success without revealing the key.

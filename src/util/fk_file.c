@@ -43,7 +43,8 @@ fusekey_status fk_file_read(const char *path, size_t max_len, uint8_t **out, siz
 
 	*out = NULL;
 	*out_len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO planted at path must not block us; fstat refuses it below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return errno_status(errno);
 	if (fstat(fd, &sb) != 0) {
