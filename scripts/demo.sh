@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# fusekey demo (what `make demo` runs): hand a FUSE key from an "agent"
-# enclave to an "app" enclave by sealing, on the EMULATED SGX platform.
+# fusekey demo (what `make demo` runs): an agent enclave hands the FUSE key
+# (the key of a container's encrypted filesystem) to the app enclave of that
+# container, by seal and by derive, on the EMULATED SGX platform; and the
+# enclaves and files that must not get a key are refused.
 #
 #   scripts/demo.sh path/to/fusekey
 #
@@ -36,10 +38,21 @@ say() {
 	echo
 	echo "[$step] $*"
 }
-# run ARGS...: show the command, then run it (its messages go to the terminal).
+# run ARGS...: show the command, run it, and show its output and messages,
+# indented. The EMULATED banner every command prints is shown the first time only.
+banner_shown=0
 run() {
+	local rc
 	echo "  \$ fusekey $*"
-	"$FK" "$@"
+	"$FK" "$@" 2>"$WORK/.stderr" | sed 's/^/    /'
+	rc=${PIPESTATUS[0]}
+	if [ "$banner_shown" = 0 ]; then
+		banner_shown=1
+		sed 's/^/    /' "$WORK/.stderr"
+	else
+		grep -v -e '^fusekey: EMULATED SGX platform' -e '^fusekey: emulated platform mode' "$WORK/.stderr" | sed 's/^/    /'
+	fi
+	return "$rc"
 }
 die() {
 	echo
@@ -47,71 +60,94 @@ die() {
 	exit 1
 }
 sha() { sha256sum "$1" | cut -c1-64; }
+# refused CODE WHY ARGS...: run fusekey ARGS, which must fail with exit CODE.
+refused() {
+	local want=$1 why=$2 rc
+	shift 2
+	run "$@"
+	rc=$?
+	[ "$rc" = "$want" ] || die "expected exit $want ($why), got $rc"
+	[ ! -e refused.key ] || die "a refused get left a key file"
+	echo "  Refused with exit $want ($why), as expected."
+}
 
-echo "fusekey demo: the agent enclave seals the FUSE key, the app enclave unseals it."
-echo "Everything runs on the EMULATED SGX platform: it behaves like SGX but protects nothing."
+echo "fusekey demo: an agent enclave makes the FUSE key of each container; the app enclave"
+echo "of the container gets it. Everything runs on the EMULATED SGX platform: it behaves"
+echo "like SGX but protects nothing. We only ever print a key's SHA-256, never the key."
 
-say "Create an emulated SGX platform (secure mode: random root keys in a private directory)."
-run sim init --mode secure --sim-dir platform || die "sim init failed"
+say "Create an emulated SGX platform (random root keys in a private directory)."
+run sim init --sim-dir platform || die "sim init failed"
 
-say "Create one enclave signing key (RSA-3072, e=3). Its hash is the enclaves' MRSIGNER."
-run sim keygen --out signer.pem || die "sim keygen failed"
+say "Two signing keys: ours, and a stranger's. An enclave's MRSIGNER is the hash of its signer's key."
+run sim keygen --out ours.pem || die "keygen failed"
+run sim keygen --out stranger.pem || die "keygen failed"
 
-say "Sign two enclaves with it: same signer (MRSIGNER), different code (MRENCLAVE)."
+say "Sign four enclaves. MRENCLAVE is the hash of an enclave's code."
 MRE_AGENT=$(printf 'agent enclave code v1' | sha256sum | cut -c1-64)
 MRE_APP=$(printf 'app enclave code v1' | sha256sum | cut -c1-64)
-run sim sign --key signer.pem --mrenclave "$MRE_AGENT" --prodid 1 --svn 1 --out agent.sig >/dev/null ||
-	die "signing the agent failed"
-run sim sign --key signer.pem --mrenclave "$MRE_APP" --prodid 1 --svn 1 --out app.sig >/dev/null ||
-	die "signing the app failed"
-echo "  agent MRENCLAVE: $MRE_AGENT"
-echo "  app   MRENCLAVE: $MRE_APP"
+sign() { # sign NAME KEY MRENCLAVE [--debug]: quietly
+	local name=$1 key=$2 mre=$3
+	shift 3
+	"$FK" sim sign --key "$key" --mrenclave "$mre" --prodid 1 --svn 1 "$@" --out "$name.sig" >/dev/null ||
+		die "signing $name failed"
+}
+sign agent ours.pem "$MRE_AGENT"
+sign app ours.pem "$MRE_APP"
+sign stranger stranger.pem "$MRE_APP"
+sign debug-app ours.pem "$MRE_APP" --debug
+echo "  agent.sig      our signer, the agent's code"
+echo "  app.sig        our signer, the app's code (another MRENCLAVE)"
+echo "  stranger.sig   another signer, the app's code"
+echo "  debug-app.sig  our signer, the app's code, but a DEBUG enclave (the host can read its memory)"
 
 echo
 echo "From here on, FUSEKEY_PLATFORM=sim and FUSEKEY_SIM_DIR=platform select the emulated"
 echo "platform (the same as --platform sim --sim-dir platform)."
 export FUSEKEY_PLATFORM=sim FUSEKEY_SIM_DIR=$WORK/platform
+mkdir bundle
 
-say "Make a random 16-byte FUSE key. We only ever print its SHA-256, never the key."
-head -c 16 /dev/urandom >fuse.key || die "no random bytes"
-chmod 600 fuse.key
-echo "  SHA-256 of the key: $(sha fuse.key)"
+say "The agent makes the key of container \"web\" by SEAL: a random key, sealed so that any"
+echo "    enclave of our signer (policy MRSIGNER) can open it, and bound to the name \"web\"."
+echo "    The agent keeps a copy (--out) to create web's encrypted filesystem."
+run generate --enclave agent.sig --container web --bundle bundle --method seal --out agent-web.key ||
+	die "generate web failed"
 
-say "The agent seals the key under the MRSIGNER policy (the default)."
-run seal --enclave agent.sig --in fuse.key --out fuse.key.sealed || die "sealing failed"
+say "The agent makes the key of container \"db\" by DERIVE: nothing secret is written, only the"
+echo "    public key request from which enclaves of our signer derive the same key (EGETKEY)."
+run generate --enclave agent.sig --container db --bundle bundle --method derive --out agent-db.key ||
+	die "generate db failed"
 
-say "Inspect the sealed blob: who may open it, lengths, tag. No secret in it is shown."
-run inspect fuse.key.sealed || die "inspect failed"
+say "What the host sees in the bundle: one file per container, mode 0600. A few lines of each:"
+stat -c '  %A %s bytes  %n' bundle/fusekey/web/key.sealed bundle/fusekey/db/derive.json
+# inspect FILE FIELDS: show the command and the lines of the given fields only.
+inspect() {
+	run inspect "$1" >"$WORK/.inspect" || die "inspect of $1 failed"
+	grep -E "^ *(\\$ fusekey|($2): )" "$WORK/.inspect"
+}
+inspect bundle/fusekey/web/key.sealed 'type|container_id|method|key_policy_names|sealer.mr_enclave'
+inspect bundle/fusekey/db/derive.json 'type|container_id|key_policy_names|salt|well_formed'
 
-say "The app unseals it: same signer, so the MRSIGNER policy lets it."
-run unseal --enclave app.sig --in fuse.key.sealed --out app.key || die "the app could not unseal"
-AGENT_SUM=$(sha fuse.key)
-APP_SUM=$(sha app.key)
-echo "  agent's key SHA-256: $AGENT_SUM"
-echo "  app's   key SHA-256: $APP_SUM"
-[ "$AGENT_SUM" = "$APP_SUM" ] || die "the app's key differs from the agent's"
-echo "  The digests match: the app holds the agent's key."
+say "The app (same signer, other code) gets both keys."
+run get --enclave app.sig --container web --bundle bundle --out app-web.key || die "the app could not get web's key"
+run get --enclave app.sig --container db --bundle bundle --out app-db.key || die "the app could not get db's key"
+for c in web db; do
+	echo "  $c: agent's key SHA-256 $(sha agent-$c.key)"
+	echo "  $c: app's   key SHA-256 $(sha app-$c.key)"
+	[ "$(sha agent-$c.key)" = "$(sha app-$c.key)" ] || die "the app's key of $c differs from the agent's"
+done
+echo "  The digests match: the app holds the agent's keys."
 
-say "The agent seals again, now under the MRENCLAVE policy: only the agent's exact code may unseal."
-run seal --enclave agent.sig --in fuse.key --out agent-only.sealed --policy mrenclave ||
-	die "sealing under MRENCLAVE failed"
-echo "  The app tries to unseal it (this must fail with exit code 4):"
-run unseal --enclave app.sig --in agent-only.sealed --out app2.key
-rc=$?
-[ "$rc" = 4 ] || die "the app's unseal under MRENCLAVE policy gave exit $rc, expected 4"
-[ ! -e app2.key ] || die "a refused unseal left an output file"
-echo "  Refused with exit code 4 (authentication failure), as expected."
+say "An app of another signer asks for web's key. It must be refused (exit 12)."
+refused 12 "made for another enclave identity" get --enclave stranger.sig --container web --bundle bundle --out refused.key
 
-say "Someone flips one byte of the first blob; the agent tries to unseal it (must fail, exit 4)."
-cp fuse.key.sealed tampered.sealed
-byte=$(od -An -tu1 -j 570 -N1 tampered.sealed | tr -d ' ')
-printf "$(printf '\\x%02x' $((byte ^ 1)))" | dd of=tampered.sealed bs=1 seek=570 conv=notrunc status=none
-cmp -s fuse.key.sealed tampered.sealed && die "could not modify the blob"
-run unseal --enclave agent.sig --in tampered.sealed --out tampered.key
-rc=$?
-[ "$rc" = 4 ] || die "unsealing a tampered blob gave exit $rc, expected 4"
-[ ! -e tampered.key ] || die "a refused unseal left an output file"
-echo "  Refused with exit code 4, as expected."
+say "A DEBUG build of the app asks for db's key. It must be refused too (exit 12)."
+refused 12 "a DEBUG enclave never gets a production key" get --enclave debug-app.sig --container db --bundle bundle --out refused.key
+
+say "The host copies web's sealed key into the place of a container \"db2\"; the app asks for db2's key."
+mkdir -p bundle/fusekey/db2
+cp bundle/fusekey/web/key.sealed bundle/fusekey/db2/key.sealed
+refused 13 "the file belongs to container web" get --enclave app.sig --container db2 --bundle bundle --out refused.key
 
 echo
-echo "Demo OK: the app unsealed the agent's key under MRSIGNER, was refused under MRENCLAVE, and a tampered blob was refused."
+echo "Demo OK: the app got the agent's keys of web (seal) and db (derive); another signer and a"
+echo "DEBUG app were refused (exit 12); web's key moved to db2 was refused (exit 13)."

@@ -38,6 +38,10 @@ static const struct {
 	{FUSEKEY_ERR_PERMISSION, CLI_EXIT_PERMISSION},
 	{FUSEKEY_ERR_INVALID_STATE, CLI_EXIT_INTERNAL},
 	{FUSEKEY_ERR_KDF_MISMATCH, CLI_EXIT_AUTH},
+	{FUSEKEY_ERR_WRONG_IDENTITY, CLI_EXIT_WRONG_IDENTITY},
+	{FUSEKEY_ERR_WRONG_CONTAINER, CLI_EXIT_WRONG_CONTAINER},
+	{FUSEKEY_ERR_TRUNCATED, CLI_EXIT_TRUNCATED},
+	{FUSEKEY_ERR_POLICY_MISMATCH, CLI_EXIT_POLICY},
 };
 
 int cli_exit_for_status(fusekey_status st)
@@ -94,6 +98,14 @@ static const char *status_hint(fusekey_status st)
 		return "out of memory";
 	case FUSEKEY_ERR_MAC_MISMATCH:
 		return "wrong enclave, signer or policy, or the data was modified";
+	case FUSEKEY_ERR_WRONG_IDENTITY:
+		return "run as an enclave the key's policy names";
+	case FUSEKEY_ERR_WRONG_CONTAINER:
+		return "the host moved or copied another container's key here";
+	case FUSEKEY_ERR_TRUNCATED:
+		return "the file was cut short; restore it or generate the key again";
+	case FUSEKEY_ERR_POLICY_MISMATCH:
+		return "the key was made under another policy than the one required";
 	default:
 		return NULL;
 	}

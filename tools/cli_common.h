@@ -7,6 +7,7 @@
  *   cli_platform.c  opening the (emulated) platform "as an enclave"
  *   cli_output.c    flag and policy names, identities as text and JSON
  *   fusekey.c       main, dispatch, help texts; cli_sim/seal/inspect.c commands
+ *   cli_delivery.c  generate and get: the FUSE key of a container (public API)
  *
  * Every command returns an exit code (enum cli_exit). Errors are printed once,
  * where they are detected, as "fusekey: error: <what>: <why>" plus a hint on
@@ -41,6 +42,11 @@ enum cli_exit {
 	CLI_EXIT_PERMISSION = 9,  /* unsafe modes / permission denied */
 	CLI_EXIT_REFUSED = 10,	  /* parameter or policy refused */
 	CLI_EXIT_IO = 11,	  /* I/O error */
+	/* fusekey get: why the key of a container was refused (docs/delivery.md). */
+	CLI_EXIT_WRONG_IDENTITY = 12,  /* key made for another enclave identity */
+	CLI_EXIT_WRONG_CONTAINER = 13, /* authentic key of another container */
+	CLI_EXIT_TRUNCATED = 14,       /* key file cut short */
+	CLI_EXIT_POLICY = 15,	       /* key made under another policy than required */
 };
 
 /* Input bounds (documented in docs/cli.md). */
@@ -105,6 +111,19 @@ enum cli_opt_id {
 	OPT_AAD_OUT,
 	/* inspect */
 	OPT_TYPE,
+	/* generate / get */
+	OPT_CONTAINER,
+	OPT_BUNDLE,
+	OPT_METHOD,
+	OPT_KEY_LEN,
+	OPT_FORMAT,
+	OPT_FD,
+	OPT_MOUNT_TYPE,
+	OPT_DIR,
+	OPT_LOWERDIR,
+	OPT_UPPERDIR,
+	OPT_GRAMINE_DIR,
+	OPT_KEY_NAME,
 	OPT__COUNT
 };
 
@@ -178,6 +197,13 @@ int cli_write_stdout(const void *data, size_t len);
 
 /* ---- names of flags and policies ---- */
 
+/*
+ * "mrsigner,noisvprodid" -> key policy bits (words: mrsigner, mrenclave,
+ * noisvprodid, configid, familyid, extprodid, kss; case-insensitive). On an
+ * unknown word returns false and copies it (shortened) into bad.
+ */
+bool cli_parse_policy(const char *s, uint16_t *out, char *bad, size_t bad_len);
+
 /* "INITTED|DEBUG|MODE64BIT" (+ "|0x..." for unknown bits; "none" for 0). */
 void cli_attr_names(uint64_t flags, char *buf, size_t len);
 /* "MRSIGNER|NOISVPRODID" (+ "|0x.." for reserved bits; "none" for 0). */
@@ -237,11 +263,62 @@ const char *cli_mode_note(enum fk_sim_mode mode);
 /* Print FK_SIM_BANNER and the mode to stderr. */
 void cli_banner(enum fk_sim_mode mode);
 
+/* ---- what the bundle files record in clear (cli_bundle.c) ---- */
+
+/* The seal binding (AAD of a sealed FUSE key, fk_wire.h), decoded. */
+struct cli_binding {
+	uint16_t version;
+	uint8_t method;
+	uint8_t key_len;
+	uint16_t key_policy;
+	uint16_t cid_len;
+	char cid[FUSEKEY_CONTAINER_ID_MAX + 1]; /* "" unless cid_valid */
+	bool cid_valid;				/* a valid id, zero-padded */
+	/* The sealer: mr_enclave, mr_signer, flags, isv_prod_id, isv_svn (rest zero). */
+	struct fk_sgx_identity maker;
+	bool reserved_zero;
+};
+/* False unless len is 240 and the magic is "FUSEKEY1". */
+bool cli_binding_decode(const uint8_t *aad, size_t len, struct cli_binding *b);
+/* A consistent sealed blob whose AAD is a binding? (info is filled when it parses.) */
+struct fk_sealed_info;
+bool cli_sealed_key_decode(const uint8_t *blob, size_t len, struct fk_sealed_info *info,
+			   struct cli_binding *b);
+/* Exactly 2n lowercase hex digits (derive.json's spelling). */
+bool cli_hex_lower_exact(const char *s, uint8_t *out, size_t n);
+/* "0x" + 16 lowercase hex digits. */
+bool cli_hex_u64_field(const char *s, uint64_t *out);
+
+/* What a container's key file says about itself, for messages after a refusal. */
+struct cli_recorded {
+	fusekey_method method; /* the file read: SEAL (key.sealed) or DERIVE (derive.json) */
+	char path[PATH_MAX];   /* its path ("" if the id or bundle is unusable) */
+	bool read;	       /* the file was read */
+	bool decoded;	       /* it is a fusekey file (binding / descriptor) */
+	char cid[FUSEKEY_CONTAINER_ID_MAX + 1];
+	bool cid_valid;
+	bool have_policy;
+	uint16_t policy;
+	size_t key_len;
+	bool have_maker;
+	struct fk_sgx_identity maker; /* as in cli_binding */
+	bool have_req_svn;
+	uint16_t req_isv_svn, req_config_svn;
+	bool have_cpu_svn;
+	uint8_t cpu_svn[FK_SGX_CPUSVN_SIZE];
+};
+/* Read <bundle>/fusekey/<cid>/{key.sealed|derive.json} as the library does (no
+ * symlinks, bounded) and decode what it records; fields stay zero when absent. */
+void cli_recorded_read(const char *bundle, const char *cid, fusekey_method m,
+		       struct cli_recorded *r);
+
 /* ---- commands ---- */
 int cli_cmd_sim(int argc, char **argv);
 int cli_cmd_seal(int argc, char **argv);
 int cli_cmd_unseal(int argc, char **argv);
 int cli_cmd_inspect(int argc, char **argv);
+int cli_cmd_generate(int argc, char **argv);
+int cli_cmd_get(int argc, char **argv);
 
 /* Help texts (fusekey.c). `topic` is "seal", "sim init", ...; NULL = overview. */
 bool cli_help(const char *topic, FILE *f);

@@ -8,18 +8,31 @@
  * Each type is described once, as an ordered JSON object; the readable output
  * is a flat "field: value" rendering of the same object, so both always agree.
  */
+#include <stdarg.h>
 #include <string.h>
 
 #include "cli_common.h"
 #include "crypto/fk_crypto.h"
+#include "delivery/fk_bundle.h"
+#include "delivery/fk_wire.h"
 #include "platform/fk_sigstruct.h"
 #include "seal/fk_seal.h"
 #include "util/fk_file.h"
 
-enum itype { T_AUTO, T_SEALED, T_REPORT, T_TARGETINFO, T_SIGSTRUCT, T_KEYREQUEST };
+enum itype {
+	T_AUTO,
+	T_SEALED,
+	T_REPORT,
+	T_TARGETINFO,
+	T_SIGSTRUCT,
+	T_KEYREQUEST,
+	T_SEALED_KEY,
+	T_DERIVE,
+};
 
-static const char *const type_names[] = {"auto",       "sealed",    "report",
-					 "targetinfo", "sigstruct", "keyrequest"};
+static const char *const type_names[] = {
+	"auto", "sealed", "report", "targetinfo", "sigstruct", "keyrequest", "sealed-key", "derive",
+};
 
 /* AAD is public (stored in clear) but may be large: shown up to this size. */
 enum { AAD_SHOW_MAX = 64 };
@@ -89,6 +102,26 @@ static json_t *key_request_json(const struct fk_sgx_key_request_fields *f)
 
 /* ---- one describer per type ---- */
 
+/* The fields every sealed blob has; the AAD when small and the blob intact. */
+static void sealed_fields(const uint8_t *buf, const struct fk_sealed_info *info, json_t *o,
+			  bool show_aad)
+{
+	jset(o, "key_request", key_request_json(&info->request));
+	jset(o, "encrypted_length", json_integer(info->txt_len));
+	jset(o, "aad_length", json_integer(info->aad_len));
+	jset(o, "payload_size", json_integer(info->payload_size));
+	jset(o, "reserved_zero", json_boolean(info->reserved_zero));
+	jset(o, "length_consistent", json_boolean(info->length_matches));
+	jset(o, "tag", cli_json_hex(info->tag, sizeof(info->tag)));
+	if (!show_aad)
+		return;
+	if (info->length_matches && info->aad_len > 0 && info->aad_len <= AAD_SHOW_MAX)
+		jset(o, "aad",
+		     cli_json_hex(buf + FK_SGX_SEALED_HDR_SIZE + info->txt_len, info->aad_len));
+	else if (info->aad_len > 0)
+		jset(o, "aad", json_string("(not shown: longer than 64 bytes or blob damaged)"));
+}
+
 static int describe_sealed(const uint8_t *buf, size_t len, json_t *o, struct emulation *e)
 {
 	struct fk_sealed_info info;
@@ -101,18 +134,271 @@ static int describe_sealed(const uint8_t *buf, size_t len, json_t *o, struct emu
 		return CLI_EXIT_FORMAT;
 	}
 	emu_cpusvn(e, info.request.cpu_svn);
-	jset(o, "key_request", key_request_json(&info.request));
-	jset(o, "encrypted_length", json_integer(info.txt_len));
-	jset(o, "aad_length", json_integer(info.aad_len));
-	jset(o, "payload_size", json_integer(info.payload_size));
-	jset(o, "reserved_zero", json_boolean(info.reserved_zero));
-	jset(o, "length_consistent", json_boolean(info.length_matches));
-	jset(o, "tag", cli_json_hex(info.tag, sizeof(info.tag)));
-	if (info.length_matches && info.aad_len > 0 && info.aad_len <= AAD_SHOW_MAX)
-		jset(o, "aad",
-		     cli_json_hex(buf + FK_SGX_SEALED_HDR_SIZE + info.txt_len, info.aad_len));
-	else if (info.aad_len > 0)
-		jset(o, "aad", json_string("(not shown: longer than 64 bytes or blob damaged)"));
+	sealed_fields(buf, &info, o, true);
+	return CLI_EXIT_OK;
+}
+
+/* A maker's identity as recorded in a binding or a descriptor (public). */
+static json_t *maker_json(const struct fk_sgx_identity *id)
+{
+	json_t *m = json_object();
+	jset(m, "mr_enclave", cli_json_hex(id->mr_enclave, sizeof(id->mr_enclave)));
+	jset(m, "mr_signer", cli_json_hex(id->mr_signer, sizeof(id->mr_signer)));
+	jset(m, "flags", cli_json_u64hex(id->flags, 16));
+	jset(m, "flag_names", cli_json_names(id->flags, cli_attr_names_u64));
+	jset(m, "debug", json_boolean(id->flags & FK_SGX_FLAGS_DEBUG));
+	jset(m, "isv_prod_id", json_integer(id->isv_prod_id));
+	jset(m, "isv_svn", json_integer(id->isv_svn));
+	return m;
+}
+
+/* A sealed FUSE key (fusekey generate --method seal): the binding decoded, then the blob. */
+static int describe_sealed_key(const uint8_t *buf, size_t len, json_t *o, struct emulation *e)
+{
+	struct fk_sealed_info info;
+	struct cli_binding b;
+	json_t *bo;
+	bool consistent;
+
+	if (!cli_sealed_key_decode(buf, len, &info, &b)) {
+		cli_err("not a sealed FUSE key: not an intact sealed blob whose AAD is a %zu-byte "
+			"fusekey binding (magic %s)",
+			sizeof(struct fk_seal_binding), FK_WIRE_MAGIC);
+		return CLI_EXIT_FORMAT;
+	}
+	emu_cpusvn(e, info.request.cpu_svn);
+	consistent = b.version == FK_WIRE_VERSION && b.method == FK_WIRE_METHOD_SEAL &&
+		     (b.key_len == 16 || b.key_len == 32) && b.key_len == info.txt_len &&
+		     b.key_policy == info.request.key_policy && b.cid_valid && b.reserved_zero;
+	jset(o, "container_id", b.cid_valid ? json_string(b.cid) : json_null());
+	jset(o, "method", json_string(b.method == FK_WIRE_METHOD_SEAL ? "seal" : "unknown"));
+	jset(o, "key_len", json_integer(b.key_len));
+	jset(o, "key_policy", cli_json_u64hex(b.key_policy, 4));
+	jset(o, "key_policy_names", cli_json_names(b.key_policy, cli_policy_names_u64));
+	jset(o, "sealer", maker_json(&b.maker));
+	bo = json_object();
+	jset(bo, "version", json_integer(b.version));
+	jset(bo, "reserved_zero", json_boolean(b.reserved_zero));
+	jset(bo, "consistent", json_boolean(consistent));
+	jset(bo, "note", json_string("in clear, authenticated by the tag: fusekey get checks it; "
+				     "the key itself is encrypted and never shown"));
+	jset(o, "binding", bo);
+	sealed_fields(buf, &info, o, false);
+	return CLI_EXIT_OK;
+}
+
+/* ---- derive.json ---- */
+
+static void problem(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(json_t *arr, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_array_append_new(arr, json_string(msg));
+}
+
+/* An integer field 0..max: the value, or null and a problem. */
+static json_t *d_int(json_t *obj, const char *key, json_int_t max, json_t *probs,
+		     json_int_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
+		problem(probs, "%s: %s", key, v == NULL ? "missing" : "not an integer in range");
+		return json_null();
+	}
+	if (out != NULL)
+		*out = json_integer_value(v);
+	return json_integer(json_integer_value(v));
+}
+
+/* A hex field of n bytes: the value, or null and a problem. */
+static json_t *d_hex(json_t *obj, const char *key, uint8_t *buf, size_t n, json_t *probs)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!cli_hex_lower_exact(json_string_value(v), buf, n)) {
+		problem(probs, "%s: %s", key,
+			v == NULL ? "missing" : "not the right number of lowercase hex digits");
+		return json_null();
+	}
+	return cli_json_hex(buf, n);
+}
+
+/* A "0x" + 16 hex digits field: sets *ok. */
+static bool d_u64(json_t *obj, const char *key, uint64_t *out, json_t *probs)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!cli_hex_u64_field(json_string_value(v), out)) {
+		problem(probs, "%s: %s", key, v == NULL ? "missing" : "not 0x + 16 hex digits");
+		return false;
+	}
+	return true;
+}
+
+static void d_unknown(json_t *obj, const char *const *known, size_t n, const char *where,
+		      json_t *probs)
+{
+	const char *k;
+	json_t *v;
+	char pb[40];
+
+	json_object_foreach(obj, k, v)
+	{
+		size_t i;
+		for (i = 0; i < n && strcmp(k, known[i]) != 0; i++)
+			;
+		if (i == n) {
+			size_t j;
+			for (j = 0; k[j] != '\0' && j + 1 < sizeof(pb); j++)
+				pb[j] = (k[j] >= 0x20 && k[j] < 0x7f) ? k[j] : '?';
+			pb[j] = '\0';
+			problem(probs, "unknown field '%s%s'", where, pb);
+		}
+	}
+}
+
+static json_t *d_attribute_mask(json_t *root, json_t *probs)
+{
+	json_t *am = json_object_get(root, "attribute_mask"), *o = json_object();
+	static const char *const known[] = {"flags", "xfrm"};
+	uint64_t flags = 0, xfrm = 0;
+
+	if (!json_is_object(am)) {
+		problem(probs, "attribute_mask: missing or not an object");
+		return o;
+	}
+	d_unknown(am, known, 2, "attribute_mask.", probs);
+	if (d_u64(am, "flags", &flags, probs)) {
+		jset(o, "flags", cli_json_u64hex(flags, 16));
+		jset(o, "flag_names", cli_json_names(flags, cli_attr_names_u64));
+		if ((flags & (FK_SGX_FLAGS_INITTED | FK_SGX_FLAGS_DEBUG)) !=
+		    (FK_SGX_FLAGS_INITTED | FK_SGX_FLAGS_DEBUG))
+			problem(probs, "attribute_mask.flags drops INITTED or DEBUG (get refuses "
+				       "it: a DEBUG enclave could derive the key)");
+	}
+	if (d_u64(am, "xfrm", &xfrm, probs))
+		jset(o, "xfrm", cli_json_u64hex(xfrm, 16));
+	return o;
+}
+
+static json_t *d_agent(json_t *root, json_t *probs)
+{
+	static const char *const known[] = {"mr_enclave", "mr_signer", "flags", "isv_prod_id",
+					    "isv_svn"};
+	json_t *ag = json_object_get(root, "agent"), *o = json_object();
+	uint8_t h[32];
+	uint64_t flags = 0;
+
+	if (!json_is_object(ag)) {
+		problem(probs, "agent: missing or not an object");
+		return o;
+	}
+	d_unknown(ag, known, sizeof(known) / sizeof(known[0]), "agent.", probs);
+	jset(o, "mr_enclave", d_hex(ag, "mr_enclave", h, 32, probs));
+	jset(o, "mr_signer", d_hex(ag, "mr_signer", h, 32, probs));
+	if (d_u64(ag, "flags", &flags, probs)) {
+		jset(o, "flags", cli_json_u64hex(flags, 16));
+		jset(o, "flag_names", cli_json_names(flags, cli_attr_names_u64));
+		jset(o, "debug", json_boolean(flags & FK_SGX_FLAGS_DEBUG));
+	}
+	jset(o, "isv_prod_id", d_int(ag, "isv_prod_id", 0xFFFF, probs, NULL));
+	jset(o, "isv_svn", d_int(ag, "isv_svn", 0xFFFF, probs, NULL));
+	return o;
+}
+
+/* Parse derive.json leniently; NULL unless it is an object with our format tag. */
+static json_t *derive_root(const uint8_t *buf, size_t len, json_error_t *err)
+{
+	json_t *root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, err);
+	const char *f = json_string_value(json_object_get(root, "format"));
+
+	if (json_is_object(root) && f != NULL && strcmp(f, FK_DERIVE_FORMAT) == 0)
+		return root;
+	json_decref(root);
+	return NULL;
+}
+
+/* The derive descriptor (fusekey generate --method derive): public fields, checked
+ * as strictly as fusekey get parses them; what is wrong is listed, not fatal. */
+static int describe_derive(const uint8_t *buf, size_t len, json_t *o, struct emulation *e)
+{
+	static const char *const known[] = {
+		"format", "version", "container_id", "key_len", "key_policy", "attribute_mask",
+		"misc_mask", "isv_svn", "config_svn", "cpu_svn", "salt", "key_check", "agent",
+	};
+	json_error_t err;
+	json_t *root = derive_root(buf, len, &err), *probs, *cpu, *tmp;
+	json_int_t v = 0;
+	const char *cid;
+	uint8_t cpu_svn[FK_SGX_CPUSVN_SIZE], salt[FK_DERIVE_SALT_SIZE], check[16];
+
+	memset(&err, 0, sizeof(err));
+	if (root == NULL) {
+		root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &err);
+		if (root == NULL)
+			cli_err("not a fusekey derive descriptor: not valid JSON (line %d: %s)",
+				err.line, err.text);
+		else
+			cli_err("not a fusekey derive descriptor: no \"format\": \"%s\"",
+				FK_DERIVE_FORMAT);
+		json_decref(root);
+		return CLI_EXIT_FORMAT;
+	}
+	probs = json_array();
+	d_unknown(root, known, sizeof(known) / sizeof(known[0]), "", probs);
+	jset(o, "format", json_string(FK_DERIVE_FORMAT));
+	jset(o, "version", d_int(root, "version", 0xFFFF, probs, &v));
+	if (json_is_integer(json_object_get(root, "version")) && v != FK_WIRE_VERSION)
+		problem(probs, "version %lld is not %d", (long long)v, FK_WIRE_VERSION);
+	cid = json_string_value(json_object_get(root, "container_id"));
+	if (cid != NULL && fk_container_id_valid(cid)) {
+		jset(o, "container_id", json_string(cid));
+	} else {
+		problem(probs, "container_id: missing or not a valid container id");
+		jset(o, "container_id", json_null());
+	}
+	jset(o, "key_len", d_int(root, "key_len", 0xFFFF, probs, &v));
+	if (json_is_integer(json_object_get(root, "key_len")) && v != 16 && v != 32)
+		problem(probs, "key_len %lld is not 16 or 32", (long long)v);
+	tmp = d_int(root, "key_policy", FK_SGX_KEYPOLICY_VALID, probs, &v);
+	if (json_is_null(tmp)) {
+		jset(o, "key_policy", tmp);
+	} else {
+		json_decref(tmp);
+		jset(o, "key_policy", cli_json_u64hex((uint64_t)v, 4));
+		jset(o, "key_policy_names", cli_json_names((uint64_t)v, cli_policy_names_u64));
+		if (!(v & (FK_SGX_KEYPOLICY_MRENCLAVE | FK_SGX_KEYPOLICY_MRSIGNER)))
+			problem(probs, "key_policy names neither MRENCLAVE nor MRSIGNER");
+	}
+	jset(o, "attribute_mask", d_attribute_mask(root, probs));
+	tmp = d_int(root, "misc_mask", 0xFFFFFFFF, probs, &v);
+	if (json_is_null(tmp)) {
+		jset(o, "misc_mask", tmp);
+	} else {
+		json_decref(tmp);
+		jset(o, "misc_mask", cli_json_u64hex((uint64_t)v, 8));
+	}
+	jset(o, "isv_svn", d_int(root, "isv_svn", 0xFFFF, probs, NULL));
+	jset(o, "config_svn", d_int(root, "config_svn", 0xFFFF, probs, NULL));
+	cpu = d_hex(root, "cpu_svn", cpu_svn, sizeof(cpu_svn), probs);
+	if (json_is_null(cpu)) {
+		jset(o, "cpu_svn", cpu);
+	} else {
+		json_decref(cpu);
+		emu_cpusvn(e, cpu_svn);
+		jset(o, "cpu_svn", cpusvn_json(cpu_svn));
+	}
+	jset(o, "salt", d_hex(root, "salt", salt, sizeof(salt), probs));
+	jset(o, "key_check", d_hex(root, "key_check", check, sizeof(check), probs));
+	jset(o, "agent", d_agent(root, probs));
+	jset(o, "note", json_string("public: no secret. The app derives the key with EGETKEY from "
+				    "these fields; key_check is a MAC under the key and reveals "
+				    "nothing about it"));
+	jset(o, "well_formed", json_boolean(json_array_size(probs) == 0));
+	jset(o, "problems", probs);
+	json_decref(root);
 	return CLI_EXIT_OK;
 }
 
@@ -268,8 +554,25 @@ static enum itype detect(const uint8_t *buf, size_t len)
 		return T_TARGETINFO;
 	}
 	if (len >= FK_SGX_SEALED_HDR_SIZE && fk_sealed_parse(buf, len, &info) == FUSEKEY_OK &&
-	    info.length_matches)
-		return T_SEALED;
+	    info.length_matches) {
+		struct cli_binding b;
+		return cli_sealed_key_decode(buf, len, &info, &b) ? T_SEALED_KEY : T_SEALED;
+	}
+	/* derive.json: a JSON object tagged "format": "fusekey-derive". */
+	{
+		size_t i = 0;
+		while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' ||
+				   buf[i] == '\r'))
+			i++;
+		if (i < len && buf[i] == '{' && len <= FK_DERIVE_DESC_MAX) {
+			json_error_t err;
+			json_t *root = derive_root(buf, len, &err);
+			if (root != NULL) {
+				json_decref(root);
+				return T_DERIVE;
+			}
+		}
+	}
 	return T_AUTO;
 }
 
@@ -353,7 +656,7 @@ static int parse_type(const char *s, enum itype *t)
 	}
 	return cli_usage_err("inspect",
 			     "--type must be one of auto, sealed, report, targetinfo, "
-			     "sigstruct, keyrequest; got '%s'",
+			     "sigstruct, keyrequest, sealed-key, derive; got '%s'",
 			     s);
 }
 
@@ -370,6 +673,10 @@ static int describe(enum itype t, const uint8_t *buf, size_t len, json_t *o, str
 		return describe_keyrequest(buf, o, e);
 	case T_SIGSTRUCT:
 		return describe_sigstruct(buf, o);
+	case T_SEALED_KEY:
+		return describe_sealed_key(buf, len, o, e);
+	case T_DERIVE:
+		return describe_derive(buf, len, o, e);
 	default:
 		return CLI_EXIT_INTERNAL;
 	}
@@ -383,12 +690,12 @@ static int choose_type(const char *path, const uint8_t *buf, size_t len, enum it
 		if (*t != T_AUTO)
 			return CLI_EXIT_OK;
 		cli_err("cannot tell what '%s' is (%zu bytes): not a 1808-byte SIGSTRUCT, 432-byte "
-			"report, 512-byte target info or key request, or a consistent sealed blob; "
-			"give --type",
+			"report, 512-byte target info or key request, a consistent sealed blob, or "
+			"a fusekey derive descriptor; give --type",
 			path, len);
 		return CLI_EXIT_FORMAT;
 	}
-	if (*t != T_SEALED && len != type_size(*t)) {
+	if (type_size(*t) != 0 && len != type_size(*t)) {
 		cli_err("'%s' is %zu bytes: a %s is exactly %zu bytes", path, len, type_names[*t],
 			type_size(*t));
 		return CLI_EXIT_FORMAT;

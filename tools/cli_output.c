@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* CLI output helpers: names of flags and policies, identities as text and JSON. */
 #include <string.h>
+#include <strings.h>
 
 #include "cli_common.h"
 
@@ -65,6 +66,53 @@ void cli_policy_names(uint16_t policy, char *buf, size_t len)
 		{FK_SGX_KEYPOLICY_ISVEXTPRODID, "ISVEXTPRODID"},
 	};
 	names(policy, t, sizeof(t) / sizeof(t[0]), buf, len);
+}
+
+bool cli_parse_policy(const char *s, uint16_t *out, char *bad, size_t bad_len)
+{
+	static const struct {
+		const char *word;
+		uint16_t bits;
+	} words[] = {
+		{"mrsigner", FK_SGX_KEYPOLICY_MRSIGNER},
+		{"mrenclave", FK_SGX_KEYPOLICY_MRENCLAVE},
+		{"noisvprodid", FK_SGX_KEYPOLICY_NOISVPRODID},
+		{"configid", FK_SGX_KEYPOLICY_CONFIGID},
+		{"familyid", FK_SGX_KEYPOLICY_ISVFAMILYID},
+		{"isvfamilyid", FK_SGX_KEYPOLICY_ISVFAMILYID},
+		{"extprodid", FK_SGX_KEYPOLICY_ISVEXTPRODID},
+		{"isvextprodid", FK_SGX_KEYPOLICY_ISVEXTPRODID},
+		{"kss", FK_SGX_KEYPOLICY_KSS},
+	};
+	uint16_t policy = 0;
+	const char *p = s;
+
+	if (bad_len > 0)
+		bad[0] = '\0';
+	if (strlen(s) > 256) {
+		snprintf(bad, bad_len, "%.32s...", s);
+		return false;
+	}
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		bool found = false;
+		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			if (strlen(words[i].word) == n && strncasecmp(words[i].word, p, n) == 0) {
+				policy |= words[i].bits;
+				found = true;
+			}
+		}
+		if (!found) {
+			snprintf(bad, bad_len, "%.*s", (int)(n > 64 ? 64 : n), p);
+			return false;
+		}
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	*out = policy;
+	return true;
 }
 
 const char *cli_key_name(uint16_t key_name)

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli_common.h"
@@ -39,50 +38,6 @@ static int check_absent(const char *path, bool force, const char *what)
 
 /* ---- seal ---- */
 
-/* "mrsigner,noisvprodid" -> key policy bits. Unknown words are usage errors. */
-static bool parse_policy(const char *s, uint16_t *out, char *bad, size_t bad_len)
-{
-	static const struct {
-		const char *word;
-		uint16_t bits;
-	} words[] = {
-		{"mrsigner", FK_SGX_KEYPOLICY_MRSIGNER},
-		{"mrenclave", FK_SGX_KEYPOLICY_MRENCLAVE},
-		{"noisvprodid", FK_SGX_KEYPOLICY_NOISVPRODID},
-		{"configid", FK_SGX_KEYPOLICY_CONFIGID},
-		{"familyid", FK_SGX_KEYPOLICY_ISVFAMILYID},
-		{"isvfamilyid", FK_SGX_KEYPOLICY_ISVFAMILYID},
-		{"extprodid", FK_SGX_KEYPOLICY_ISVEXTPRODID},
-		{"isvextprodid", FK_SGX_KEYPOLICY_ISVEXTPRODID},
-		{"kss", FK_SGX_KEYPOLICY_KSS},
-	};
-	uint16_t policy = 0;
-	const char *p = s;
-
-	if (strlen(s) > 256)
-		return false;
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		bool found = false;
-		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-			if (strlen(words[i].word) == n && strncasecmp(words[i].word, p, n) == 0) {
-				policy |= words[i].bits;
-				found = true;
-			}
-		}
-		if (!found) {
-			snprintf(bad, bad_len, "%.*s", (int)(n > 64 ? 64 : n), p);
-			return false;
-		}
-		if (comma == NULL)
-			break;
-		p = comma + 1;
-	}
-	*out = policy;
-	return true;
-}
-
 static int parse_seal_policy(const struct cli_args *a, struct fk_seal_policy *pol)
 {
 	uint64_t v;
@@ -90,7 +45,7 @@ static int parse_seal_policy(const struct cli_args *a, struct fk_seal_policy *po
 
 	fk_seal_policy_default(pol);
 	if (a->has[OPT_POLICY] &&
-	    !parse_policy(a->val[OPT_POLICY], &pol->key_policy, bad, sizeof(bad)))
+	    !cli_parse_policy(a->val[OPT_POLICY], &pol->key_policy, bad, sizeof(bad)))
 		return cli_usage_err("seal",
 				     "--policy: unknown word '%s' (use mrsigner, mrenclave, "
 				     "noisvprodid, configid, familyid, extprodid, kss, "

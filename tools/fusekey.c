@@ -43,8 +43,13 @@ static const char help_overview[] =
 	"  sim show      show the emulated platform and an enclave identity\n"
 	"  seal          seal data as an enclave (sgx_seal_data compatible)\n"
 	"  unseal        unseal a blob as an enclave\n"
-	"  inspect       describe a sealed blob, report, target info, key request\n"
-	"                or SIGSTRUCT\n"
+	"  generate      agent side: make the FUSE key of a container and leave what\n"
+	"                the app needs in the bundle (method seal or derive)\n"
+	"  get           app side: obtain the FUSE key of a container from the\n"
+	"                bundle, in the form the libOS needs (raw, hex, Occlum,\n"
+	"                Gramine)\n"
+	"  inspect       describe a sealed blob, report, target info, key request,\n"
+	"                SIGSTRUCT, sealed FUSE key or derive descriptor\n"
 	"  help          help for a command: 'fusekey help seal', 'fusekey help sim\n"
 	"                init'. Every command also takes --help.\n"
 	"\n"
@@ -62,6 +67,11 @@ static const char help_overview[] =
 	"   9  permission: unsafe modes on the state directory, or access denied\n"
 	"  10  refused parameter or policy (e.g. KSS policy, non-KSS enclave)\n"
 	"  11  I/O error\n"
+	"  12  get: the key was made for another enclave identity (signer,\n"
+	"      MRENCLAVE, product id, DEBUG state)\n"
+	"  13  get: the key file belongs to another container (moved or copied)\n"
+	"  14  get: the key file is truncated\n"
+	"  15  get: the key was made under another policy than --policy requires\n"
 	"\n"
 	"Environment: FUSEKEY_PLATFORM, FUSEKEY_SIM_DIR, FUSEKEY_ENCLAVE,\n"
 	"FUSEKEY_CONFIG_ID, FUSEKEY_CONFIG_SVN (options win). See docs/cli.md.\n";
@@ -190,14 +200,90 @@ static const char help_unseal[] =
 	"exit 5 if it was sealed at a newer CPUSVN or by a newer ISVSVN.\n"
 	"\n" PLATFORM_OPTS_HELP;
 
+#define KEY_OUTPUT_HELP                                                              \
+	"Key forms (--format; default raw):\n"                                       \
+	"  raw               the key bytes\n"                                         \
+	"  hex               lowercase hex and a newline\n"                           \
+	"  occlum            Occlum's key string xx-xx-...-xx (16 bytes) and a\n"    \
+	"                    newline\n"                                               \
+	"  occlum-mount      a mount option string and a newline, for\n"             \
+	"                    --mount-type sefs --dir D:  dir=D,key=xx-...\n"         \
+	"                    --mount-type unionfs --lowerdir L --upperdir U:\n"      \
+	"                    lowerdir=L,upperdir=U,key=xx-...\n"                      \
+	"  gramine           install the key into Gramine's key store: 16 bytes\n"   \
+	"                    written to DIR/keys/NAME, which must exist (the\n"      \
+	"                    manifest declares NAME); --key-name NAME (required),\n" \
+	"                    --gramine-dir DIR (default /dev/attestation)\n"         \
+	"occlum, occlum-mount and gramine take a 16-byte key only.\n"                 \
+	"Where the key goes (one of; not for gramine):\n"                             \
+	"  --out FILE        written atomically, mode 0600; an existing file is\n"   \
+	"                    refused (exit 8) unless --force\n"                      \
+	"  --stdout          standard output (the key is never printed otherwise)\n" \
+	"  --fd N            an open file descriptor, e.g. a pipe\n"
+
+static const char help_generate[] =
+	"usage: fusekey generate --platform sim --enclave FILE --container ID\n"
+	"                        --bundle DIR [--method seal|derive] [--policy P]\n"
+	"                        [--key-len 16|32] [--force]\n"
+	"                        [--format F] [--out FILE | --stdout | --fd N]\n"
+	"\n"
+	"As the agent enclave, make the FUSE key of container ID and leave in the\n"
+	"bundle what the app enclave needs (mode 0600, directories 0700):\n"
+	"  seal    DIR/fusekey/ID/key.sealed: a random key sealed to the policy,\n"
+	"          bound to the container id\n"
+	"  derive  DIR/fusekey/ID/derive.json: the public key request from which\n"
+	"          both enclaves derive the same key with EGETKEY (nothing secret)\n"
+	"The key itself is delivered only when asked (--out, --stdout, --fd,\n"
+	"--format gramine): the agent needs it to create the encrypted filesystem.\n"
+	"  --container ID    1 to 128 of A-Z a-z 0-9 _ . -, not starting with '.'\n"
+	"                    or '-' (exit 2 otherwise)\n"
+	"  --bundle DIR      the container's bundle directory (must exist)\n"
+	"  --method M        seal (default) or derive\n"
+	"  --policy P        mrsigner (default) and/or mrenclave, plus noisvprodid,\n"
+	"                    configid, familyid, extprodid, kss (KSS enclaves only)\n"
+	"  --key-len N       16 (default) or 32 bytes\n"
+	"  --force           replace the container's existing key (the old one is\n"
+	"                    lost: data encrypted with it cannot be read again),\n"
+	"                    and an existing --out file\n"
+	"Exit 8 if the container already has a key and --force is not given.\n"
+	"\n" KEY_OUTPUT_HELP "\n" PLATFORM_OPTS_HELP;
+
+static const char help_get[] =
+	"usage: fusekey get --platform sim --enclave FILE --container ID --bundle DIR\n"
+	"                   [--method auto|seal|derive] [--policy P] [--format F]\n"
+	"                   (--out FILE | --stdout | --fd N) [--force]\n"
+	"                   [--mount-type sefs --dir D |\n"
+	"                    --mount-type unionfs --lowerdir L --upperdir U]\n"
+	"       fusekey get ... --format gramine --key-name NAME [--gramine-dir DIR]\n"
+	"\n"
+	"As the app enclave, obtain the FUSE key of container ID from the bundle\n"
+	"the agent wrote, and deliver it in the form the libOS needs.\n"
+	"  --container ID    the container whose key this is\n"
+	"  --bundle DIR      the container's bundle directory\n"
+	"  --method M        auto (default: whatever the agent left), seal or derive\n"
+	"  --policy P        the policy the key must have been made under (default:\n"
+	"                    accept the recorded one); e.g. mrenclave refuses an\n"
+	"                    MRSIGNER key (exit 15)\n"
+	"  --force           replace an existing --out file\n"
+	"Refusals: 4 modified or made on another platform, 5 made by a newer\n"
+	"enclave version or TCB, 6 malformed or a symlink, 7 no key for the\n"
+	"container, 12 made for another enclave identity (signer, MRENCLAVE,\n"
+	"product, DEBUG), 13 another container's key, 14 truncated, 15 another\n"
+	"policy than --policy.\n"
+	"\n" KEY_OUTPUT_HELP "\n" PLATFORM_OPTS_HELP;
+
 static const char help_inspect[] =
 	"usage: fusekey inspect FILE [--json] [--platform sim]\n"
-	"       [--type auto|sealed|report|targetinfo|sigstruct|keyrequest]\n"
+	"       [--type auto|sealed|report|targetinfo|sigstruct|keyrequest|\n"
+	"               sealed-key|derive]\n"
 	"\n"
 	"Describe an SGX artifact without any key: a sealed blob (key request,\n"
 	"lengths, reserved bytes, tag), a report (432 bytes), a target info or key\n"
-	"request (512 bytes), or a SIGSTRUCT (1808 bytes: its signature is checked\n"
-	"and MRSIGNER computed). Files up to 4 MiB; '-' reads standard input.\n"
+	"request (512 bytes), a SIGSTRUCT (1808 bytes: its signature is checked\n"
+	"and MRSIGNER computed), a sealed FUSE key (key.sealed: container id,\n"
+	"method, policy, key length, the sealer's identity) or a derive\n"
+	"descriptor (derive.json: its fields, and what is wrong with it). Files up\n"
+	"to 4 MiB; '-' reads standard input.\n"
 	"  --type T          the type (default auto: by size and content)\n"
 	"  --json            machine-readable output\n"
 	"  --platform sim    the file comes from the emulated platform (said so)\n"
@@ -218,7 +304,8 @@ static const struct {
 	{"sim cpusvn", help_sim_cpusvn}, {"sim keygen", help_sim_keygen},
 	{"sim sign", help_sim_sign},   {"sim show", help_sim_show},
 	{"seal", help_seal},	       {"unseal", help_unseal},
-	{"inspect", help_inspect},     {"help", help_help},
+	{"inspect", help_inspect},     {"generate", help_generate},
+	{"get", help_get},	       {"help", help_help},
 };
 
 bool cli_help(const char *topic, FILE *f)
@@ -286,6 +373,10 @@ int main(int argc, char **argv)
 		return cli_cmd_unseal(argc - 2, argv + 2);
 	if (strcmp(cmd, "inspect") == 0)
 		return cli_cmd_inspect(argc - 2, argv + 2);
+	if (strcmp(cmd, "generate") == 0)
+		return cli_cmd_generate(argc - 2, argv + 2);
+	if (strcmp(cmd, "get") == 0)
+		return cli_cmd_get(argc - 2, argv + 2);
 	cli_err("unknown command '%s'", cmd);
 	fputs("Try 'fusekey --help'.\n", stderr);
 	return CLI_EXIT_USAGE;

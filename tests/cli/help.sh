@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh" "$@"
 
 expect 0 "fusekey --help" -- --help
 check "--help: usage line" grep -q '^usage: fusekey' "$OUT"
-for code in 0 1 2 3 4 5 6 7 8 9 10 11; do
+for code in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
 	check "--help documents exit code $code" grep -Eq "^ +$code  " "$OUT"
 done
 check "--help names the environment variables" grep -q 'FUSEKEY_PLATFORM, FUSEKEY_SIM_DIR, FUSEKEY_ENCLAVE' "$OUT"
@@ -15,7 +15,7 @@ check "help: the overview" grep -q '^Commands:' "$OUT"
 expect 0 "fusekey --version" -- --version
 check "--version prints the version" grep -Eq '^fusekey [0-9]+\.[0-9]+\.[0-9]+' "$OUT"
 
-for cmd in "sim" "sim init" "sim cpusvn" "sim keygen" "sim sign" "sim show" "seal" "unseal" "inspect" "help"; do
+for cmd in "sim" "sim init" "sim cpusvn" "sim keygen" "sim sign" "sim show" "seal" "unseal" "inspect" "generate" "get" "help"; do
 	# shellcheck disable=SC2086 # the command is one or two words on purpose
 	expect 0 "fusekey $cmd --help exits 0" -- $cmd --help
 	check "fusekey $cmd --help shows its usage" grep -q "^usage: fusekey $cmd" "$OUT"
@@ -28,6 +28,11 @@ check "seal --help lists the platform options" grep -q -- '--platform sim' "$OUT
 check "seal --help states the input limit" grep -q '1 MiB' "$OUT"
 expect 0 "unseal --help" -- unseal --help
 check "unseal --help: plaintext only with --out or --stdout" grep -q -- '--stdout' "$OUT"
+expect 0 "get --help" -- get --help
+check "get --help lists the key forms" sh -c 'for f in raw hex occlum occlum-mount gramine; do grep -q "^  $f " "$1" || exit 1; done' _ "$OUT"
+check "get --help names the refusal exit codes" grep -q '12 made for another enclave identity' "$OUT"
+expect 0 "generate --help" -- generate --help
+check "generate --help names the bundle files" sh -c 'grep -q "fusekey/ID/key.sealed" "$1" && grep -q "fusekey/ID/derive.json" "$1"' _ "$OUT"
 expect_err 2 "help for an unknown topic (exit 2)" 'no help topic' -- help frobnicate
 expect 2 "fusekey sim without a subcommand (exit 2)" -- sim
 check "sim without a subcommand prints its usage to stderr" grep -q '^usage: fusekey sim' "$ERR"
