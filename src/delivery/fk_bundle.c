@@ -3,7 +3,7 @@
 #include "delivery/fk_bundle.h"
 
 #include <errno.h>
-#include <limits.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -50,95 +50,89 @@ fusekey_status fk_bundle_path(const char *bundle, const char *cid, const char *n
 	return join(out, outlen, bundle, cid, name);
 }
 
-/* A directory we own in the layout: create it 0700, and refuse a symlink or
- * anything else standing in its place (the host must not redirect our writes). */
-static fusekey_status real_dir(const char *path, bool create)
+/*
+ * Open <bundle>/fusekey/<cid> as a directory handle, each component opened
+ * with O_NOFOLLOW relative to its parent: a symlink planted by the host is
+ * refused (FORMAT) and cannot redirect us between a check and a write.
+ * With create, the two directories are made 0700.
+ */
+static fusekey_status open_cid_dir(const char *bundle, const char *cid, bool create, int *out)
 {
-	struct stat sb;
-
-	if (create && mkdir(path, 0700) != 0 && errno != EEXIST)
-		return errno == ENOENT ? FUSEKEY_ERR_NOT_FOUND : FUSEKEY_ERR_IO;
-	if (lstat(path, &sb) != 0)
-		return errno == ENOENT ? FUSEKEY_ERR_NOT_FOUND : FUSEKEY_ERR_IO;
-	if (S_ISLNK(sb.st_mode) || !S_ISDIR(sb.st_mode))
-		return FUSEKEY_ERR_FORMAT;
-	return FUSEKEY_OK;
-}
-
-/* Check (and with create, make) <bundle>/fusekey and <bundle>/fusekey/<cid>. */
-static fusekey_status dirs(const char *bundle, const char *cid, bool create)
-{
-	char path[PATH_MAX];
 	fusekey_status st;
-	struct stat sb;
-	int n;
+	int bfd, ffd = -1;
 
-	if (stat(bundle, &sb) != 0 || !S_ISDIR(sb.st_mode))
-		return FUSEKEY_ERR_NOT_FOUND; /* the bundle itself is the host's to make */
-	n = snprintf(path, sizeof(path), "%s/%s", bundle, FK_BUNDLE_SUBDIR);
-	if (n < 0 || (size_t)n >= sizeof(path))
+	*out = -1;
+	if (bundle == NULL || bundle[0] == '\0' || !fk_container_id_valid(cid))
 		return FUSEKEY_ERR_INVALID_PARAMETER;
-	st = real_dir(path, create);
-	if (st != FUSEKEY_OK)
-		return st;
-	st = join(path, sizeof(path), bundle, cid, NULL);
-	if (st != FUSEKEY_OK)
-		return st;
-	return real_dir(path, create);
+	/* The bundle itself is the host's to make (and may be reached through a link). */
+	bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (bfd < 0)
+		return (errno == ENOENT || errno == ENOTDIR) ? FUSEKEY_ERR_NOT_FOUND : FUSEKEY_ERR_IO;
+	st = fk_file_open_dir_at(bfd, FK_BUNDLE_SUBDIR, create, 0700, &ffd);
+	if (st == FUSEKEY_OK)
+		st = fk_file_open_dir_at(ffd, cid, create, 0700, out);
+	if (ffd >= 0)
+		close(ffd);
+	close(bfd);
+	return st;
 }
 
 fusekey_status fk_bundle_write(const char *bundle, const char *cid, const char *name,
 			       const void *data, size_t len, bool force)
 {
-	char path[PATH_MAX];
-	fusekey_status st = join(path, sizeof(path), bundle, cid, name);
+	fusekey_status st;
+	int dfd;
 
+	st = open_cid_dir(bundle, cid, true, &dfd);
 	if (st != FUSEKEY_OK)
 		return st;
-	st = dirs(bundle, cid, true);
-	if (st != FUSEKEY_OK)
-		return st;
-	return fk_file_write_atomic(path, data, len, 0600, force);
+	st = fk_file_write_atomic_at(dfd, name, data, len, 0600, force);
+	close(dfd);
+	return st;
 }
 
 fusekey_status fk_bundle_read(const char *bundle, const char *cid, const char *name, size_t max,
 			      uint8_t **out, size_t *len)
 {
-	char path[PATH_MAX];
-	fusekey_status st = join(path, sizeof(path), bundle, cid, name);
+	fusekey_status st;
+	int dfd;
 
 	*out = NULL;
 	*len = 0;
+	st = open_cid_dir(bundle, cid, false, &dfd);
 	if (st != FUSEKEY_OK)
 		return st;
-	st = dirs(bundle, cid, false);
-	if (st != FUSEKEY_OK)
-		return st;
-	/* fk_file_read opens with O_NOFOLLOW: a symlinked key file is refused. */
-	return fk_file_read(path, max, out, len);
+	/* O_NOFOLLOW, O_NONBLOCK: a symlinked or FIFO key file is refused. */
+	st = fk_file_read_at(dfd, name, max, out, len);
+	close(dfd);
+	return st;
 }
 
 bool fk_bundle_exists(const char *bundle, const char *cid, const char *name)
 {
-	char path[PATH_MAX];
 	struct stat sb;
+	bool found;
+	int dfd;
 
-	if (join(path, sizeof(path), bundle, cid, name) != FUSEKEY_OK)
+	if (open_cid_dir(bundle, cid, false, &dfd) != FUSEKEY_OK)
 		return false;
-	return lstat(path, &sb) == 0;
+	found = fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+	close(dfd);
+	return found;
 }
 
 fusekey_status fk_bundle_remove(const char *bundle, const char *cid, const char *name)
 {
-	char path[PATH_MAX];
-	fusekey_status st = join(path, sizeof(path), bundle, cid, name);
+	fusekey_status st;
+	int dfd;
 
-	if (st != FUSEKEY_OK)
-		return st;
-	st = dirs(bundle, cid, false);
+	st = open_cid_dir(bundle, cid, false, &dfd);
 	if (st != FUSEKEY_OK)
 		return st == FUSEKEY_ERR_NOT_FOUND ? FUSEKEY_OK : st;
-	if (unlink(path) != 0 && errno != ENOENT)
-		return FUSEKEY_ERR_IO;
-	return FUSEKEY_OK;
+	if (unlinkat(dfd, name, 0) != 0 && errno != ENOENT)
+		st = FUSEKEY_ERR_IO;
+	if (st == FUSEKEY_OK && fsync(dfd) != 0)
+		st = FUSEKEY_ERR_IO;
+	close(dfd);
+	return st;
 }

@@ -33,7 +33,10 @@ static fusekey_status errno_status(int e)
 	}
 }
 
-fusekey_status fk_file_read(const char *path, size_t max_len, uint8_t **out, size_t *out_len)
+/* Open `name` (no '/' in it, or an absolute/relative path when dirfd is
+ * AT_FDCWD) for reading: no symlink, no blocking on a FIFO. */
+fusekey_status fk_file_read_at(int dirfd, const char *name, size_t max_len, uint8_t **out,
+			       size_t *out_len)
 {
 	fusekey_status st = FUSEKEY_ERR_IO;
 	uint8_t *buf = NULL;
@@ -43,8 +46,10 @@ fusekey_status fk_file_read(const char *path, size_t max_len, uint8_t **out, siz
 
 	*out = NULL;
 	*out_len = 0;
-	/* O_NONBLOCK: a FIFO planted at path must not block us; fstat refuses it below. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (name == NULL || name[0] == '\0')
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	/* O_NONBLOCK: a FIFO planted at the path must not block us; fstat refuses it below. */
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return errno_status(errno);
 	if (fstat(fd, &sb) != 0) {
@@ -88,6 +93,11 @@ out:
 	return st;
 }
 
+fusekey_status fk_file_read(const char *path, size_t max_len, uint8_t **out, size_t *out_len)
+{
+	return fk_file_read_at(AT_FDCWD, path, max_len, out, out_len);
+}
+
 void fk_file_free(uint8_t *buf, size_t len)
 {
 	if (buf == NULL)
@@ -110,42 +120,41 @@ static fusekey_status write_all(int fd, const uint8_t *p, size_t len)
 	return FUSEKEY_OK;
 }
 
-/* Split path into its directory (for the temp file and the directory fsync). */
-static fusekey_status dir_of(const char *path, char *dir, size_t dirlen)
+/* A fresh temporary name beside `name`, created O_EXCL in dirfd. */
+static int make_temp(int dirfd, const char *name, mode_t mode, char *tmp, size_t tmplen)
 {
-	const char *slash = strrchr(path, '/');
-	size_t n;
-	if (slash == NULL) {
-		if (dirlen < 2)
-			return FUSEKEY_ERR_INVALID_PARAMETER;
-		strcpy(dir, ".");
-		return FUSEKEY_OK;
+	for (int attempt = 0; attempt < 16; attempt++) {
+		uint8_t rnd[6];
+		int n, fd;
+		if (fk_random(rnd, sizeof(rnd)) != FUSEKEY_OK)
+			return -1;
+		n = snprintf(tmp, tmplen, "%s.tmp.%02x%02x%02x%02x%02x%02x", name, rnd[0], rnd[1],
+			     rnd[2], rnd[3], rnd[4], rnd[5]);
+		if (n < 0 || (size_t)n >= tmplen) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
 	}
-	n = (size_t)(slash - path);
-	if (n == 0)
-		n = 1; /* "/file" */
-	if (n >= dirlen)
-		return FUSEKEY_ERR_INVALID_PARAMETER;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	return FUSEKEY_OK;
+	errno = EEXIST;
+	return -1;
 }
 
-fusekey_status fk_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-				    bool overwrite)
+fusekey_status fk_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+				       mode_t mode, bool overwrite)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX];
+	char tmp[NAME_MAX + 1];
 	fusekey_status st;
 	struct stat sb;
-	int fd = -1, dfd = -1, n;
+	int fd = -1;
 	bool tmp_made = false;
 
-	if (path == NULL || path[0] == '\0' || (data == NULL && len > 0))
+	if (name == NULL || name[0] == '\0' || strchr(name, '/') != NULL ||
+	    strlen(name) + 18 > NAME_MAX || (data == NULL && len > 0))
 		return FUSEKEY_ERR_INVALID_PARAMETER;
-	st = dir_of(path, dir, sizeof(dir));
-	if (st != FUSEKEY_OK)
-		return st;
-	if (lstat(path, &sb) == 0) {
+	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISLNK(sb.st_mode))
 			return FUSEKEY_ERR_FORMAT; /* never write through a symlink */
 		if (!overwrite)
@@ -155,13 +164,11 @@ fusekey_status fk_file_write_atomic(const char *path, const void *data, size_t l
 	} else if (errno != ENOENT) {
 		return errno_status(errno);
 	}
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return FUSEKEY_ERR_INVALID_PARAMETER;
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = make_temp(dirfd, name, mode, tmp, sizeof(tmp));
 	if (fd < 0)
 		return errno_status(errno);
 	tmp_made = true;
+	/* The mode asked for, whatever the umask. */
 	if (fchmod(fd, mode) != 0) {
 		st = errno_status(errno);
 		goto out;
@@ -180,33 +187,90 @@ fusekey_status fk_file_write_atomic(const char *path, const void *data, size_t l
 	}
 	fd = -1;
 	if (overwrite) {
-		if (rename(tmp, path) != 0) {
+		/* rename() replaces a symlink itself, never its target. */
+		if (renameat(dirfd, tmp, dirfd, name) != 0) {
 			st = errno_status(errno);
 			goto out;
 		}
 	} else {
-		/* link() fails if path appeared meanwhile: no overwrite even under a race. */
-		if (link(tmp, path) != 0) {
+		/* linkat() fails if name appeared meanwhile: no overwrite even under a race. */
+		if (linkat(dirfd, tmp, dirfd, name, 0) != 0) {
 			st = errno_status(errno);
 			goto out;
 		}
-		(void)unlink(tmp);
+		(void)unlinkat(dirfd, tmp, 0);
 	}
 	tmp_made = false;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) != 0) {
-		st = FUSEKEY_ERR_IO;
-		goto out;
-	}
-	st = FUSEKEY_OK;
+	st = fsync(dirfd) == 0 ? FUSEKEY_OK : FUSEKEY_ERR_IO;
 out:
 	if (fd >= 0)
 		close(fd);
-	if (dfd >= 0)
-		close(dfd);
 	if (tmp_made)
-		(void)unlink(tmp);
+		(void)unlinkat(dirfd, tmp, 0);
 	return st;
+}
+
+/* Split path into its directory and last component. */
+static fusekey_status split(const char *path, char *dir, size_t dirlen, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL) {
+		if (dirlen < 2)
+			return FUSEKEY_ERR_INVALID_PARAMETER;
+		strcpy(dir, ".");
+		*base = path;
+		return FUSEKEY_OK;
+	}
+	n = (size_t)(slash - path);
+	if (n == 0)
+		n = 1; /* "/file" */
+	if (n >= dirlen || slash[1] == '\0')
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	*base = slash + 1;
+	return FUSEKEY_OK;
+}
+
+fusekey_status fk_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+				    bool overwrite)
+{
+	char dir[PATH_MAX];
+	const char *base = NULL;
+	fusekey_status st;
+	int dfd;
+
+	if (path == NULL || path[0] == '\0')
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	st = split(path, dir, sizeof(dir), &base);
+	if (st != FUSEKEY_OK)
+		return st;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno_status(errno);
+	st = fk_file_write_atomic_at(dfd, base, data, len, mode, overwrite);
+	close(dfd);
+	return st;
+}
+
+fusekey_status fk_file_open_dir_at(int dirfd, const char *name, bool create, mode_t mode, int *out)
+{
+	int fd;
+
+	*out = -1;
+	if (create && mkdirat(dirfd, name, mode) != 0 && errno != EEXIST)
+		return errno_status(errno);
+	/* O_NOFOLLOW: a symlink standing in for the directory is refused (ELOOP/ENOTDIR). */
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOTDIR || errno == ELOOP)
+			return FUSEKEY_ERR_FORMAT;
+		return errno_status(errno);
+	}
+	*out = fd;
+	return FUSEKEY_OK;
 }
 
 fusekey_status fk_file_mkdirs(const char *path, mode_t mode)

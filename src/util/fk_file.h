@@ -34,6 +34,25 @@ void fk_file_free(uint8_t *buf, size_t len);
 fusekey_status fk_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 				    bool overwrite) __attribute__((warn_unused_result));
 
+/*
+ * The same relative to an open directory, so that a caller who opened each
+ * directory with O_NOFOLLOW cannot be redirected between check and use.
+ * `name` is one path component (no '/').
+ */
+fusekey_status fk_file_read_at(int dirfd, const char *name, size_t max_len, uint8_t **out,
+			       size_t *out_len) __attribute__((warn_unused_result));
+fusekey_status fk_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+				       mode_t mode, bool overwrite)
+	__attribute__((warn_unused_result));
+
+/*
+ * Open directory `name` in dirfd (creating it with `mode` first when create),
+ * never through a symlink: FUSEKEY_ERR_FORMAT if a symlink or a non-directory
+ * stands there. *out is the new descriptor (close it).
+ */
+fusekey_status fk_file_open_dir_at(int dirfd, const char *name, bool create, mode_t mode, int *out)
+	__attribute__((warn_unused_result));
+
 /* mkdir -p with `mode` for every directory created. */
 fusekey_status fk_file_mkdirs(const char *path, mode_t mode) __attribute__((warn_unused_result));
 

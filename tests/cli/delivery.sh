@@ -417,7 +417,7 @@ expect_err 6 "generate refuses a symlinked container directory (exit 6)" 'symlin
 check "nothing was written where the symlink points" [ -z "$(ls -A "$T/elsewhere")" ]
 cp -p "$(bundle_file db derive.json)" "$T/elsewhere/derive.json"
 expect_err 6 "get refuses a symlinked container directory (exit 6)" 'symlink' -- "${GET[@]}" --container sd --stdout
-expect_err 8 "generate with a key behind the symlinked directory: exit 8" 'already has a key' -- "${AGENT[@]}" --container sd
+expect_err 6 "generate with a key behind the symlinked directory: refused, the link is not followed (exit 6)" 'symlink' -- "${AGENT[@]}" --container sd
 expect_err 6 "...and with --force: refused (exit 6)" 'symlink' -- "${AGENT[@]}" --container sd --force
 check "the file behind the symlinked directory is untouched" cmp -s "$T/elsewhere/derive.json" "$(bundle_file db derive.json)"
 mkdir -p "$T/b2" "$T/elsewhere2"
