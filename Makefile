@@ -1,7 +1,7 @@
 # fusekey front door. Everything real lives in meson.build; this file only
 # installs what is missing (Debian 12) and calls meson/ninja.
 #
-#   make demo    build, then walk through the emulated platform and sealing
+#   make demo    build, then the key hand-over (seal, derive) and its refusals, emulated
 #   make test    build and run every test (unit, vectors, CLI end-to-end)
 #   make asan    the same suite under AddressSanitizer + UBSan (no recovery)
 #   make clang   the same suite built with clang
