@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fusekey_bench: seal, unseal, EGETKEY and EREPORT + verify per second on the
- * emulated platform, each beside its crypto floor (docs/bench.md).
+ * emulated platform, each beside its crypto floor (docs/bench.md); then the
+ * delivery API: fusekey_generate (seal, derive) split into its crypto, its file
+ * part (atomic write and fsyncs) and the rest, and fusekey_get beside the
+ * foundation figure it is compared with (unseal, EGETKEY), on a bundle in a
+ * temporary directory that is removed at exit.
  *
  * The floor of an operation is the crypto it cannot avoid, done directly with
  * OpenSSL: algorithms fetched and contexts created once, outside the timed
@@ -10,18 +14,27 @@
  * per call.
  *
  * This is the one place besides src/crypto that calls OpenSSL, since it
- * measures it. Informational: the exit status is 0 unless an operation fails
- * (or the options are wrong), whatever the speed.
+ * measures it. The delivery section mirrors a few lines of src/delivery (the
+ * seal binding, derive's KEYID) to time the crypto alone; dl_init checks that
+ * they still give the key fusekey_get returns.
+ *
+ * Informational: the exit status is 0 unless an operation fails (or the
+ * options are wrong), whatever the speed.
  */
 #define OPENSSL_API_COMPAT 30000
 #define OPENSSL_NO_DEPRECATED
 
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,10 +46,14 @@
 #include <openssl/rand.h>
 
 #include "crypto/fk_crypto.h"
+#include "delivery/fk_api.h"
+#include "delivery/fk_bundle.h"
+#include "delivery/fk_wire.h"
 #include "platform/fk_platform.h"
 #include "platform/fk_sim.h"
 #include "seal/fk_seal.h"
 #include "sgx/fk_sgx.h"
+#include "util/fk_file.h"
 
 /* ---- sizes of the work each operation does (fk_sim.c, fk_seal.c) ---- */
 
@@ -650,6 +667,522 @@ static void ops_free(struct ops *o)
 	OPENSSL_cleanse(o, sizeof(*o));
 }
 
+/* ---- delivery: fusekey_generate / fusekey_get on a bundle on disk ---- */
+
+/*
+ * One emulated platform (secure mode, the identity above) under a context, and
+ * a bundle directory under mkdtemp in $TMPDIR or /tmp: a real disk, so that
+ * fsync costs what it costs. Every figure uses the default 16-byte key and
+ * policy (MRSIGNER). Repeated generates use force on one container id each
+ * (the write is then rename(), not link(): same system calls otherwise).
+ */
+#define DL_CID_GEN_SEAL "bench-gen-seal"
+#define DL_CID_GEN_DERIVE "bench-gen-derive"
+#define DL_CID_FILE "bench-file"
+#define DL_CID_NOFSYNC "bench-nofsync"
+#define DL_CID_REMOVE "bench-remove" /* exists, stays empty */
+#define DL_CID_GET_SEAL "bench-get-seal"
+#define DL_CID_GET_DERIVE "bench-get-derive"
+
+enum { DL_KEY = 16, DL_SEALED = (int)FK_SEALED_KEY_SIZE(DL_KEY), DL_FILE_MAX = 4096 };
+
+static char g_dl_root[PATH_MAX]; /* removed at exit, whatever happens */
+
+struct dlv {
+	struct ops fnd; /* the foundation operations, on the same platform */
+	fusekey_ctx *ctx;
+	char bundle[PATH_MAX];
+	char nofsync_path[PATH_MAX], nofsync_tmp[PATH_MAX + 8];
+	struct fusekey_key_opts gen_seal, gen_derive, get_seal, get_derive;
+	struct fk_seal_policy pol; /* what generate seals under */
+	uint8_t key[FUSEKEY_KEY_MAX];
+	uint8_t blob[DL_SEALED]; /* generate's crypto writes here */
+	/* a real key.sealed and derive.json, for the file-only and crypto-only parts */
+	uint8_t sealed_file[DL_SEALED];
+	char *json;
+	size_t json_len;
+	struct fk_seal_binding aad;
+	/* derive.json's request, for get's crypto alone */
+	struct fk_sgx_key_request_fields dreq;
+	uint8_t salt[FK_DERIVE_SALT_SIZE];
+	uint8_t check[FK_CMAC_SIZE];
+	char path_seal[PATH_MAX + 64], path_derive[PATH_MAX + 64]; /* get's files */
+	uint8_t readbuf[DL_FILE_MAX];
+};
+
+/* What generate does first and get checks: the seal binding (fk_method_seal.c). */
+static void dl_binding(const struct fk_sgx_identity *self, uint16_t policy, const char *cid,
+		       struct fk_seal_binding *b)
+{
+	size_t cid_len = strlen(cid);
+
+	memset(b, 0, sizeof(*b));
+	memcpy(b->magic, FK_WIRE_MAGIC, sizeof(b->magic));
+	fk_put_le16(b->version, FK_WIRE_VERSION);
+	b->method = FK_WIRE_METHOD_SEAL;
+	b->key_len = DL_KEY;
+	fk_put_le16(b->key_policy, policy);
+	fk_put_le16(b->cid_len, (uint16_t)cid_len);
+	fk_wire_identity_from(self, &b->sealer);
+	memcpy(b->container_id, cid, cid_len);
+}
+
+/* derive's crypto (fk_method_derive.c derive()) for a 16-byte key: KEYID, EGETKEY, CMAC check. */
+static int dl_derive_crypto(struct dlv *d, const struct fk_sgx_key_request_fields *f0,
+			    const uint8_t salt[FK_DERIVE_SALT_SIZE], const char *cid,
+			    uint8_t key[DL_KEY], uint8_t check[FK_CMAC_SIZE])
+{
+	struct fk_sgx_key_request_fields f = *f0;
+	struct fk_sgx_key_request req;
+	uint8_t msg[sizeof(FK_DERIVE_CHECK_LABEL) - 1 + FUSEKEY_CONTAINER_ID_MAX];
+	size_t cid_len = strlen(cid), label_len = sizeof(FK_DERIVE_CHECK_LABEL) - 1;
+	uint8_t key_len = DL_KEY, part = 0, len_le[2];
+	fusekey_status st;
+
+	/* KEYID_0 as fk_wire.h defines it; dl_init checks the result against fusekey_get. */
+	fk_put_le16(len_le, (uint16_t)cid_len);
+	struct fk_buf parts[] = {
+		{FK_DERIVE_KEYID_LABEL, sizeof(FK_DERIVE_KEYID_LABEL) - 1},
+		{salt, FK_DERIVE_SALT_SIZE},
+		{&key_len, 1},
+		{&part, 1},
+		{len_le, sizeof(len_le)},
+		{cid, cid_len},
+	};
+	if ((st = fk_sha256_parts(parts, sizeof(parts) / sizeof(parts[0]), f.key_id)) !=
+	    FUSEKEY_OK)
+		return fail_fk("fk_sha256_parts", st);
+	fk_sgx_key_request_encode(&f, &req);
+	if ((st = fk_platform_get_key(d->fnd.p, &req, key)) != FUSEKEY_OK)
+		return fail_fk("fk_platform_get_key", st);
+	memcpy(msg, FK_DERIVE_CHECK_LABEL, label_len);
+	memcpy(msg + label_len, cid, cid_len);
+	if ((st = fk_cmac128(key, msg, label_len + cid_len, check)) != FUSEKEY_OK)
+		return fail_fk("fk_cmac128", st);
+	return 0;
+}
+
+/* The whole generate, as the agent calls it. */
+static int dl_gen_seal(void *arg)
+{
+	struct dlv *d = arg;
+	fusekey_status st = fusekey_generate(d->ctx, DL_CID_GEN_SEAL, &d->gen_seal, d->key,
+					     sizeof(d->key));
+
+	return st == FUSEKEY_OK ? 0 : fail_fk("fusekey_generate(seal)", st);
+}
+
+static int dl_gen_derive(void *arg)
+{
+	struct dlv *d = arg;
+	fusekey_status st = fusekey_generate(d->ctx, DL_CID_GEN_DERIVE, &d->gen_derive, d->key,
+					     sizeof(d->key));
+
+	return st == FUSEKEY_OK ? 0 : fail_fk("fusekey_generate(derive)", st);
+}
+
+/* generate seal's crypto alone: identity, a random key, the binding, fk_seal with it. */
+static int dl_gen_seal_crypto(void *arg)
+{
+	struct dlv *d = arg;
+	struct fk_sgx_identity self;
+	struct fk_seal_binding b;
+	fusekey_status st;
+
+	if ((st = fk_platform_identity(d->fnd.p, &self)) != FUSEKEY_OK)
+		return fail_fk("fk_platform_identity", st);
+	if ((st = fk_random(d->key, DL_KEY)) != FUSEKEY_OK)
+		return fail_fk("fk_random", st);
+	dl_binding(&self, d->pol.key_policy, DL_CID_GEN_SEAL, &b);
+	st = fk_seal(d->fnd.p, &d->pol, (const uint8_t *)&b, sizeof(b), d->key, DL_KEY, d->blob,
+		     sizeof(d->blob));
+	return st == FUSEKEY_OK ? 0 : fail_fk("fk_seal", st);
+}
+
+/* generate derive's crypto alone: identity, CPUSVN, a random salt, KEYID + EGETKEY + CMAC. */
+static int dl_gen_derive_crypto(void *arg)
+{
+	struct dlv *d = arg;
+	struct fk_sgx_key_request_fields f;
+	struct fk_sgx_identity self;
+	uint8_t salt[FK_DERIVE_SALT_SIZE], check[FK_CMAC_SIZE];
+	fusekey_status st;
+
+	memset(&f, 0, sizeof(f));
+	f.key_name = FK_SGX_KEYNAME_SEAL;
+	f.key_policy = d->pol.key_policy;
+	f.attr_mask_flags = d->pol.attr_mask_flags;
+	f.attr_mask_xfrm = d->pol.attr_mask_xfrm;
+	f.misc_mask = d->pol.misc_mask;
+	if ((st = fk_seal_policy_check(&d->pol)) != FUSEKEY_OK ||
+	    (st = fk_platform_identity(d->fnd.p, &self)) != FUSEKEY_OK ||
+	    (st = fk_platform_cpu_svn(d->fnd.p, f.cpu_svn)) != FUSEKEY_OK ||
+	    (st = fk_random(salt, sizeof(salt))) != FUSEKEY_OK)
+		return fail_fk("derive setup", st);
+	f.isv_svn = self.isv_svn;
+	f.config_svn = self.config_svn;
+	return dl_derive_crypto(d, &f, salt, DL_CID_GEN_DERIVE, d->key, check);
+}
+
+/* generate's file part alone: fk_bundle_write (directory checks, temp file, write,
+ * fsync, rename, directory fsync) of a real key.sealed / derive.json. */
+struct dl_file_arg {
+	struct dlv *d;
+	const char *name;
+	const void *data;
+	size_t len;
+};
+
+static int dl_file_of(void *arg)
+{
+	struct dl_file_arg *a = arg;
+	fusekey_status st = fk_bundle_write(a->d->bundle, DL_CID_FILE, a->name, a->data, a->len,
+					    true);
+
+	return st == FUSEKEY_OK ? 0 : fail_fk("fk_bundle_write", st);
+}
+
+/* generate with force, last step: fk_bundle_remove of the other method's file
+ * (absent here, as in any generate that does not switch methods). */
+static int dl_remove_of(void *arg)
+{
+	struct dl_file_arg *a = arg;
+	fusekey_status st = fk_bundle_remove(a->d->bundle, DL_CID_REMOVE, a->name);
+
+	return st == FUSEKEY_OK ? 0 : fail_fk("fk_bundle_remove", st);
+}
+
+/*
+ * The same bytes written without any fsync: remove the file, temp file, write,
+ * close, link(), unlink(temp) (generate's path without force). Not rename()
+ * over the old file: ext4 (auto_da_alloc) flushes the data of a file renamed
+ * over another even without fsync, which would hide half of the fsync cost.
+ */
+static int dl_nofsync_of(void *arg)
+{
+	struct dl_file_arg *a = arg;
+	struct dlv *d = a->d;
+	const uint8_t *p = a->data;
+	size_t left = a->len;
+	int fd;
+
+	if (unlink(d->nofsync_path) != 0 && errno != ENOENT)
+		return fail_msg("unlink(file) failed");
+	fd = open(d->nofsync_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return fail_msg("open(temp file) failed");
+	while (left > 0) {
+		ssize_t n = write(fd, p, left);
+		if (n <= 0) {
+			close(fd);
+			return fail_msg("write(temp file) failed");
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (close(fd) != 0 || link(d->nofsync_tmp, d->nofsync_path) != 0 ||
+	    unlink(d->nofsync_tmp) != 0)
+		return fail_msg("close/link/unlink(temp file) failed");
+	return 0;
+}
+
+/* The whole get, as the app calls it. */
+static int dl_get(struct dlv *d, const char *cid, const struct fusekey_key_opts *o,
+		  const char *what)
+{
+	size_t len = sizeof(d->key);
+	fusekey_status st = fusekey_get(d->ctx, cid, o, d->key, &len);
+
+	if (st != FUSEKEY_OK)
+		return fail_fk(what, st);
+	return len == DL_KEY ? 0 : fail_msg("fusekey_get returned another key length");
+}
+
+static int dl_get_seal(void *arg)
+{
+	struct dlv *d = arg;
+
+	return dl_get(d, DL_CID_GET_SEAL, &d->get_seal, "fusekey_get(seal)");
+}
+
+static int dl_get_derive(void *arg)
+{
+	struct dlv *d = arg;
+
+	return dl_get(d, DL_CID_GET_DERIVE, &d->get_derive, "fusekey_get(derive)");
+}
+
+/* get seal's crypto alone: fk_unseal of the 816-byte key.sealed (binding as AAD). */
+static int dl_get_seal_crypto(void *arg)
+{
+	struct dlv *d = arg;
+	uint32_t txt_len = DL_KEY, aad_len = sizeof(d->aad);
+	fusekey_status st = fk_unseal(d->fnd.p, d->sealed_file, sizeof(d->sealed_file), d->key,
+				      &txt_len, (uint8_t *)&d->aad, &aad_len);
+
+	if (st != FUSEKEY_OK)
+		return fail_fk("fk_unseal(key.sealed)", st);
+	return txt_len == DL_KEY ? 0 : fail_msg("fk_unseal returned another key length");
+}
+
+/* get derive's crypto alone: identity, KEYID + EGETKEY + CMAC, and the check compare. */
+static int dl_get_derive_crypto(void *arg)
+{
+	struct dlv *d = arg;
+	struct fk_sgx_identity self;
+	uint8_t check[FK_CMAC_SIZE];
+	fusekey_status st;
+
+	if ((st = fk_platform_identity(d->fnd.p, &self)) != FUSEKEY_OK)
+		return fail_fk("fk_platform_identity", st);
+	if (dl_derive_crypto(d, &d->dreq, d->salt, DL_CID_GET_DERIVE, d->key, check) != 0)
+		return -1;
+	return fk_ct_equal(check, d->check, sizeof(check)) ? 0 : fail_msg("key_check differs");
+}
+
+/* get's file part alone: fk_bundle_read (directory checks, open, fstat, read, close). */
+static int dl_read(struct dlv *d, const char *cid, const char *name)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	fusekey_status st = fk_bundle_read(d->bundle, cid, name, DL_FILE_MAX, &buf, &len);
+
+	fk_file_free(buf, len);
+	return st == FUSEKEY_OK ? 0 : fail_fk("fk_bundle_read", st);
+}
+
+/* The least any get pays for its file: open, fstat, read, close of the full path. */
+static int dl_bare_read(const char *path, uint8_t *buf, size_t cap)
+{
+	struct stat sb;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return fail_msg("open(key file) failed");
+	if (fstat(fd, &sb) != 0 || (n = read(fd, buf, cap)) <= 0) {
+		close(fd);
+		return fail_msg("fstat/read(key file) failed");
+	}
+	close(fd);
+	return 0;
+}
+
+static int dl_bare_read_seal(void *arg)
+{
+	struct dlv *d = arg;
+
+	return dl_bare_read(d->path_seal, d->readbuf, sizeof(d->readbuf));
+}
+
+static int dl_bare_read_derive(void *arg)
+{
+	struct dlv *d = arg;
+
+	return dl_bare_read(d->path_derive, d->readbuf, sizeof(d->readbuf));
+}
+
+static int dl_read_seal(void *arg)
+{
+	return dl_read(arg, DL_CID_GET_SEAL, FK_BUNDLE_SEALED_NAME);
+}
+
+static int dl_read_derive(void *arg)
+{
+	return dl_read(arg, DL_CID_GET_DERIVE, FK_BUNDLE_DERIVE_NAME);
+}
+
+static int dl_rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void dl_cleanup(void)
+{
+	if (g_dl_root[0] != '\0') {
+		(void)nftw(g_dl_root, dl_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		g_dl_root[0] = '\0';
+	}
+}
+
+/* The file system the bundle is on: fsync is nearly free on tmpfs. */
+static const char *dl_fs_name(const char *path)
+{
+	struct statfs sf;
+
+	if (statfs(path, &sf) != 0)
+		return "unknown file system";
+	switch ((unsigned long)sf.f_type) {
+	case 0xEF53UL:
+		return "ext4";
+	case 0x58465342UL:
+		return "xfs";
+	case 0x9123683EUL:
+		return "btrfs";
+	case 0x01021994UL:
+		return "tmpfs";
+	case 0x794C7630UL:
+		return "overlayfs";
+	default:
+		return "other file system";
+	}
+}
+
+/* Pull a string field out of derive.json for get's crypto-alone figure. */
+static int dl_hex(const char *json, const char *field, uint8_t *out, size_t n)
+{
+	char pat[64];
+	const char *s;
+
+	snprintf(pat, sizeof(pat), "\"%s\": \"", field);
+	s = strstr(json, pat);
+	if (s == NULL)
+		return fail_msg("derive.json lacks a field the bench needs");
+	s += strlen(pat);
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return fail_msg("derive.json: bad hex");
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int dl_init(struct dlv *d)
+{
+	const char *base = getenv("TMPDIR");
+	struct fk_sgx_identity self;
+	fusekey_status st;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int n;
+
+	memset(d, 0, sizeof(*d));
+	if (ops_init(&d->fnd, FK_SIM_MODE_SECURE) != 0)
+		return -1;
+	if ((st = fk_ctx_wrap(d->fnd.p, &d->ctx)) != FUSEKEY_OK)
+		return fail_fk("fk_ctx_wrap", st);
+	if (base == NULL || base[0] == '\0')
+		base = "/tmp";
+	n = snprintf(g_dl_root, sizeof(g_dl_root), "%s/fusekey-bench-XXXXXX", base);
+	if (n < 0 || (size_t)n >= sizeof(g_dl_root) || mkdtemp(g_dl_root) == NULL) {
+		g_dl_root[0] = '\0';
+		return fail_msg("mkdtemp of the bundle directory failed");
+	}
+	atexit(dl_cleanup);
+	n = snprintf(d->bundle, sizeof(d->bundle), "%.*s/bundle", (int)(sizeof(d->bundle) - 8),
+		     g_dl_root);
+	if (n < 0 || (size_t)n >= sizeof(d->bundle) || mkdir(d->bundle, 0700) != 0)
+		return fail_msg("mkdir of the bundle failed");
+
+	fk_seal_policy_default(&d->pol);
+	d->pol.key_policy = FK_SGX_KEYPOLICY_MRSIGNER;
+	d->gen_seal = (struct fusekey_key_opts){
+		.method = FUSEKEY_METHOD_SEAL, .bundle_dir = d->bundle, .key_len = DL_KEY, .force = 1};
+	d->gen_derive = d->gen_seal;
+	d->gen_derive.method = FUSEKEY_METHOD_DERIVE;
+	d->get_seal = (struct fusekey_key_opts){.method = FUSEKEY_METHOD_SEAL, .bundle_dir = d->bundle};
+	d->get_derive = d->get_seal;
+	d->get_derive.method = FUSEKEY_METHOD_DERIVE;
+
+	/* The keys get opens, and real files for the file-only and crypto-only parts. */
+	if ((st = fusekey_generate(d->ctx, DL_CID_GET_SEAL, &d->gen_seal, NULL, 0)) != FUSEKEY_OK)
+		return fail_fk("fusekey_generate(seal)", st);
+	if ((st = fusekey_generate(d->ctx, DL_CID_GET_DERIVE, &d->gen_derive, NULL, 0)) !=
+	    FUSEKEY_OK)
+		return fail_fk("fusekey_generate(derive)", st);
+	if ((st = fk_bundle_read(d->bundle, DL_CID_GET_SEAL, FK_BUNDLE_SEALED_NAME, DL_FILE_MAX,
+				 &buf, &len)) != FUSEKEY_OK)
+		return fail_fk("fk_bundle_read(key.sealed)", st);
+	if (len != sizeof(d->sealed_file)) {
+		fk_file_free(buf, len);
+		return fail_msg("key.sealed has an unexpected size");
+	}
+	memcpy(d->sealed_file, buf, len);
+	fk_file_free(buf, len);
+	if ((st = fk_bundle_read(d->bundle, DL_CID_GET_DERIVE, FK_BUNDLE_DERIVE_NAME, DL_FILE_MAX,
+				 &buf, &len)) != FUSEKEY_OK)
+		return fail_fk("fk_bundle_read(derive.json)", st);
+	d->json = calloc(1, len + 1);
+	if (d->json == NULL) {
+		fk_file_free(buf, len);
+		return fail_msg("out of memory");
+	}
+	memcpy(d->json, buf, len);
+	d->json_len = len;
+	fk_file_free(buf, len);
+
+	/* derive.json's request, as derive_get rebuilds it. */
+	if ((st = fk_platform_identity(d->fnd.p, &self)) != FUSEKEY_OK)
+		return fail_fk("fk_platform_identity", st);
+	d->dreq.key_name = FK_SGX_KEYNAME_SEAL;
+	d->dreq.key_policy = d->pol.key_policy;
+	d->dreq.attr_mask_flags = d->pol.attr_mask_flags;
+	d->dreq.attr_mask_xfrm = d->pol.attr_mask_xfrm;
+	d->dreq.misc_mask = d->pol.misc_mask;
+	d->dreq.isv_svn = self.isv_svn;
+	d->dreq.config_svn = self.config_svn;
+	if ((st = fk_platform_cpu_svn(d->fnd.p, d->dreq.cpu_svn)) != FUSEKEY_OK)
+		return fail_fk("fk_platform_cpu_svn", st);
+	if (dl_hex(d->json, "salt", d->salt, sizeof(d->salt)) != 0 ||
+	    dl_hex(d->json, "key_check", d->check, sizeof(d->check)) != 0)
+		return -1;
+
+	n = snprintf(d->nofsync_path, sizeof(d->nofsync_path), "%s/%s/%s", d->bundle,
+		     FK_BUNDLE_SUBDIR, DL_CID_NOFSYNC);
+	if (n < 0 || (size_t)n >= sizeof(d->nofsync_path) ||
+	    fk_file_mkdirs(d->nofsync_path, 0700) != FUSEKEY_OK)
+		return fail_msg("making the no-fsync directory failed");
+	snprintf(d->nofsync_tmp, sizeof(d->nofsync_tmp), "%s/f.tmp", d->nofsync_path);
+	{
+		char rm_dir[PATH_MAX + 64];
+		snprintf(rm_dir, sizeof(rm_dir), "%s/%s/%s", d->bundle, FK_BUNDLE_SUBDIR,
+			 DL_CID_REMOVE);
+		if (fk_file_mkdirs(rm_dir, 0700) != FUSEKEY_OK)
+			return fail_msg("making the remove directory failed");
+	}
+	strncat(d->nofsync_path, "/f", sizeof(d->nofsync_path) - strlen(d->nofsync_path) - 1);
+
+	snprintf(d->path_seal, sizeof(d->path_seal), "%s/%s/%s/%s", d->bundle, FK_BUNDLE_SUBDIR,
+		 DL_CID_GET_SEAL, FK_BUNDLE_SEALED_NAME);
+	snprintf(d->path_derive, sizeof(d->path_derive), "%s/%s/%s/%s", d->bundle,
+		 FK_BUNDLE_SUBDIR, DL_CID_GET_DERIVE, FK_BUNDLE_DERIVE_NAME);
+
+	/* Check every operation once before timing (get's crypto against get itself). */
+	uint8_t want[DL_KEY];
+	if (dl_get_seal(d) != 0)
+		return -1;
+	memcpy(want, d->key, DL_KEY);
+	if (dl_get_seal_crypto(d) != 0)
+		return -1;
+	if (memcmp(want, d->key, DL_KEY) != 0)
+		return fail_msg("fk_unseal of key.sealed differs from fusekey_get");
+	if (dl_get_derive(d) != 0)
+		return -1;
+	memcpy(want, d->key, DL_KEY);
+	if (dl_get_derive_crypto(d) != 0)
+		return -1;
+	if (memcmp(want, d->key, DL_KEY) != 0)
+		return fail_msg("the derive crypto differs from fusekey_get");
+	OPENSSL_cleanse(want, sizeof(want));
+	if (dl_gen_seal(d) != 0 || dl_gen_derive(d) != 0 || dl_gen_seal_crypto(d) != 0 ||
+	    dl_gen_derive_crypto(d) != 0 || dl_read_seal(d) != 0 || dl_read_derive(d) != 0 ||
+	    dl_bare_read_seal(d) != 0 || dl_bare_read_derive(d) != 0)
+		return -1;
+	return 0;
+}
+
+static void dl_free(struct dlv *d)
+{
+	fusekey_ctx_free(d->ctx);
+	free(d->json);
+	ops_free(&d->fnd);
+	OPENSSL_cleanse(d, sizeof(*d));
+	dl_cleanup();
+}
+
 /* ---- output ---- */
 
 struct op_row {
@@ -706,8 +1239,13 @@ static void cpu_model(char *buf, size_t len)
 	fclose(fp);
 }
 
+struct dl_report; /* the delivery section's results (below) */
+static void dl_print_text(const struct dl_report *d);
+static void dl_print_json(const struct dl_report *d);
+
 static void print_text(const struct options *o, const struct op_row *rows, size_t nrows,
-		       const struct ctx_row *ctx, size_t nctx, const char *cpu, long ncpu)
+		       const struct ctx_row *ctx, size_t nctx, const char *cpu, long ncpu,
+		       const struct dl_report *dl)
 {
 	printf("fusekey_bench: emulated SGX platform, %s, %ld CPUs, %s\n", cpu, ncpu,
 	       OpenSSL_version(OPENSSL_VERSION));
@@ -747,6 +1285,7 @@ static void print_text(const struct options *o, const struct op_row *rows, size_
 		       w->op, w->mode, us(w->r.med_ns), us(w->fl.med_ns), q,
 		       q <= 2.0 ? "yes" : "no");
 	}
+	dl_print_text(dl);
 }
 
 static void print_result_json(const char *key, const struct result *r)
@@ -758,7 +1297,8 @@ static void print_result_json(const char *key, const struct result *r)
 }
 
 static void print_json(const struct options *o, const struct op_row *rows, size_t nrows,
-		       const struct ctx_row *ctx, size_t nctx, const char *cpu, long ncpu)
+		       const struct ctx_row *ctx, size_t nctx, const char *cpu, long ncpu,
+		       const struct dl_report *dl)
 {
 	/* Every string printed is a fixed ASCII literal of this file, except the CPU
 	 * and OpenSSL names: those lose any character JSON would need escaped. */
@@ -797,7 +1337,218 @@ static void print_json(const struct options *o, const struct op_row *rows, size_
 			printf(", \"ref\": \"%s\", \"ratio\": %.4f", c->ref, c->ratio);
 		printf("}%s\n", i + 1 < nctx ? "," : "");
 	}
+	printf(" ],\n");
+	dl_print_json(dl);
+	printf("}\n");
+}
+
+/* ---- delivery results ---- */
+
+enum { DL_NGROUPS = 4, DL_MAXK = MAX_GROUP };
+
+/*
+ * A generate group: [0] total, [1] crypto alone, [2] file alone (with its
+ * fsyncs), [3] removing the other method's file (force), [4] the same bytes
+ * written without fsync. A get group: [0] total,
+ * [1] its foundation figure, [2] crypto alone, [3] file alone, [4] the bare
+ * read floor. Each group is measured interleaved.
+ */
+struct dl_group {
+	const char *id;
+	const char *title;
+	bool is_get;
+	const char *ref; /* get: the foundation operation (op_table id) */
+	size_t k;
+	const char *row_id[DL_MAXK];
+	const char *row_desc[DL_MAXK];
+	bench_fn fn[DL_MAXK];
+	void *arg[DL_MAXK];
+	struct result r[DL_MAXK];
+};
+
+struct dl_report {
+	const char *fs;
+	struct dl_group g[DL_NGROUPS];
+};
+
+static double dl_share(const struct dl_group *g, double ns)
+{
+	return g->r[0].med_ns > 0 ? 100.0 * ns / g->r[0].med_ns : 0;
+}
+
+/* What is neither crypto nor file: checks, JSON encoding or parsing. */
+static double dl_rest_ns(const struct dl_group *g)
+{
+	return g->is_get ? g->r[0].med_ns - g->r[2].med_ns - g->r[3].med_ns
+			 : g->r[0].med_ns - g->r[1].med_ns - g->r[2].med_ns - g->r[3].med_ns;
+}
+
+/* generate: the file part's fsyncs (the write with them minus the write without). */
+static double dl_fsync_ns(const struct dl_group *g)
+{
+	return g->r[2].med_ns - g->r[4].med_ns;
+}
+
+/* get: row j over the foundation figure. */
+static double dl_ratio(const struct dl_group *g, size_t j)
+{
+	return g->r[1].med_ns > 0 ? g->r[j].med_ns / g->r[1].med_ns : 0;
+}
+
+static const char *yes_no(double ratio)
+{
+	return ratio <= 2.0 ? "yes" : "no";
+}
+
+static void dl_print_row(const struct dl_group *g, size_t j, bool share)
+{
+	const struct result *r = &g->r[j];
+	printf("%-52s %9.0f %9.2f [%8.2f .. %8.2f]", g->row_desc[j], ops_per_s(r->med_ns),
+	       us(r->med_ns), us(r->min_ns), us(r->max_ns));
+	if (share)
+		printf(" %5.1f%%", dl_share(g, r->med_ns));
+	printf("\n");
+}
+
+/* A figure obtained by difference: below zero it is only the noise of the others. */
+static void dl_print_diff(const struct dl_group *g, const char *desc, double ns)
+{
+	if (ns < 0)
+		printf("%-52s %9s %9s %22s  noise\n", desc, "", "~0", "");
+	else
+		printf("%-52s %9s %9.2f %22s %5.1f%%\n", desc, "", us(ns), "", dl_share(g, ns));
+}
+
+static void dl_print_text(const struct dl_report *d)
+{
+	printf("\ndelivery: fusekey_generate / fusekey_get, 16-byte key, policy MRSIGNER, "
+	       "bundle on %s%s\n", d->fs,
+	       strcmp(d->fs, "tmpfs") == 0 ? " (no disk: fsync costs nothing here)" : "");
+	printf("%-52s %9s %9s %22s %6s\n", "operation", "ops/s", "us/op", "[min .. max us]",
+	       "share");
+	for (size_t i = 0; i < DL_NGROUPS; i++) {
+		const struct dl_group *g = &d->g[i];
+		dl_print_row(g, 0, false);
+		if (!g->is_get) {
+			dl_print_row(g, 1, true);
+			dl_print_row(g, 2, true);
+			dl_print_row(g, 3, true);
+			dl_print_diff(g, "  rest (by difference: checks, encoding)", dl_rest_ns(g));
+			dl_print_row(g, 4, false);
+			dl_print_diff(g, "  => fsyncs of the file part (file - no fsync)",
+				      dl_fsync_ns(g));
+		} else {
+			printf("%-52s %9.0f %9.2f [%8.2f .. %8.2f] %5.2fx\n", g->row_desc[1],
+			       ops_per_s(g->r[1].med_ns), us(g->r[1].med_ns), us(g->r[1].min_ns),
+			       us(g->r[1].max_ns), dl_ratio(g, 0));
+			dl_print_row(g, 2, true);
+			dl_print_row(g, 3, true);
+			dl_print_diff(g, "  rest (by difference: parsing, checks)", dl_rest_ns(g));
+			dl_print_row(g, 4, true);
+		}
+	}
+	printf("share: of the operation's total; on a foundation row: get / foundation\n\n");
+	for (size_t i = 0; i < DL_NGROUPS; i++) {
+		const struct dl_group *g = &d->g[i];
+		if (!g->is_get)
+			continue;
+		printf("%s: %.2f us vs %s %.2f us (%.2fx): within 2x: %s\n", g->id,
+		       us(g->r[0].med_ns), g->ref, us(g->r[1].med_ns), dl_ratio(g, 0),
+		       yes_no(dl_ratio(g, 0)));
+		printf("  %s crypto alone: %.2f us (%.2fx %s): within 2x: %s; a bare read of the "
+		       "file alone: %.2f us (%.2fx)\n",
+		       g->id, us(g->r[2].med_ns), dl_ratio(g, 2), g->ref, yes_no(dl_ratio(g, 2)),
+		       us(g->r[4].med_ns), dl_ratio(g, 4));
+	}
+}
+
+static void dl_print_json(const struct dl_report *d)
+{
+	printf(" \"delivery\": {\"key_len\": 16, \"bundle_fs\": \"%s\", \"groups\": [\n", d->fs);
+	for (size_t i = 0; i < DL_NGROUPS; i++) {
+		const struct dl_group *g = &d->g[i];
+		printf("  {\"id\": \"%s\", \"rows\": [", g->id);
+		for (size_t j = 0; j < g->k; j++) {
+			printf("%s{\"id\": \"%s\", ", j ? ", " : "", g->row_id[j]);
+			print_result_json("result", &g->r[j]);
+			printf("}");
+		}
+		printf("], \"rest_us\": %.4f", us(dl_rest_ns(g)));
+		if (g->is_get)
+			printf(", \"ref\": \"%s\", \"ratio\": %.4f, \"within_2x\": %s, "
+			       "\"crypto_ratio\": %.4f, \"crypto_within_2x\": %s",
+			       g->ref, dl_ratio(g, 0), dl_ratio(g, 0) <= 2.0 ? "true" : "false",
+			       dl_ratio(g, 2), dl_ratio(g, 2) <= 2.0 ? "true" : "false");
+		else
+			printf(", \"fsync_us\": %.4f", us(dl_fsync_ns(g)));
+		printf("}%s\n", i + 1 < DL_NGROUPS ? "," : "");
+	}
 	printf(" ]}\n");
+}
+
+static void progress(const struct options *o, const char *what);
+
+/* Measure the four groups. */
+static int dl_run(const struct options *o, struct dlv *d, struct dl_report *rep)
+{
+	static struct dl_file_arg fa[2];
+	fa[0] = (struct dl_file_arg){d, FK_BUNDLE_SEALED_NAME, d->sealed_file,
+				     sizeof(d->sealed_file)};
+	fa[1] = (struct dl_file_arg){d, FK_BUNDLE_DERIVE_NAME, d->json, d->json_len};
+	const struct dl_group tmpl[DL_NGROUPS] = {
+		{"generate_seal", "generate seal", false, NULL, 5,
+		 {"total", "crypto", "file", "remove_other", "file_nofsync"},
+		 {"generate seal (fusekey_generate, force)",
+		  "  crypto alone: key + binding + fk_seal (816 B)",
+		  "  file alone: fk_bundle_write, fsync file + dir",
+		  "  force: fk_bundle_remove(derive.json), dir fsync",
+		  "  (the same bytes written without fsync)"},
+		 {dl_gen_seal, dl_gen_seal_crypto, dl_file_of, dl_remove_of, dl_nofsync_of},
+		 {d, d, &fa[0], &fa[1], &fa[0]},
+		 {{0}}},
+		{"generate_derive", "generate derive", false, NULL, 5,
+		 {"total", "crypto", "file", "remove_other", "file_nofsync"},
+		 {"generate derive (fusekey_generate, force)",
+		  "  crypto alone: salt + KEYID + EGETKEY + CMAC",
+		  "  file alone: fk_bundle_write, fsync file + dir",
+		  "  force: fk_bundle_remove(key.sealed), dir fsync",
+		  "  (the same bytes written without fsync)"},
+		 {dl_gen_derive, dl_gen_derive_crypto, dl_file_of, dl_remove_of, dl_nofsync_of},
+		 {d, d, &fa[1], &fa[0], &fa[1]},
+		 {{0}}},
+		{"get_seal", "get seal", true, "unseal", 5,
+		 {"total", "foundation_unseal", "crypto", "file", "bare_read"},
+		 {"get seal (fusekey_get)", "  foundation: unseal 576 B blob (get / this)",
+		  "  crypto alone: fk_unseal of key.sealed (816 B)",
+		  "  file alone: fk_bundle_read of key.sealed",
+		  "  (bare open + fstat + read + close of it)"},
+		 {dl_get_seal, op_unseal, dl_get_seal_crypto, dl_read_seal, dl_bare_read_seal},
+		 {d, &d->fnd, d, d, d},
+		 {{0}}},
+		{"get_derive", "get derive", true, "egetkey", 5,
+		 {"total", "foundation_egetkey", "crypto", "file", "bare_read"},
+		 {"get derive (fusekey_get)", "  foundation: EGETKEY(SEAL) (get / this)",
+		  "  crypto alone: KEYID + EGETKEY + CMAC + compare",
+		  "  file alone: fk_bundle_read of derive.json",
+		  "  (bare open + fstat + read + close of it)"},
+		 {dl_get_derive, op_getkey, dl_get_derive_crypto, dl_read_derive,
+		  dl_bare_read_derive},
+		 {d, &d->fnd, d, d, d},
+		 {{0}}},
+	};
+
+	rep->fs = dl_fs_name(g_dl_root);
+	for (size_t i = 0; i < DL_NGROUPS; i++) {
+		struct dl_group *g = &rep->g[i];
+		struct target t[DL_MAXK];
+
+		*g = tmpl[i];
+		for (size_t j = 0; j < g->k; j++)
+			t[j] = (struct target){g->row_desc[j], g->fn[j], g->arg[j]};
+		progress(o, g->title);
+		measure(o, t, g->k, g->r);
+	}
+	return 0;
 }
 
 /* ---- main ---- */
@@ -975,10 +1726,21 @@ int main(int argc, char **argv)
 	OPENSSL_cleanse(&dec, sizeof(dec));
 	floors_free(&fl);
 
+	/* Delivery: generate and get on a bundle on disk (a temporary directory). */
+	static struct dlv dv;
+	static struct dl_report dlr;
+	if (dl_init(&dv) != 0) {
+		fprintf(stderr, "fusekey_bench: setting up the delivery bench failed: %s\n",
+			g_why);
+		return 1;
+	}
+	dl_run(&o, &dv, &dlr);
+	dl_free(&dv);
+
 	if (o.json)
-		print_json(&o, rows, nrows, ctx, NCTX, cpu, ncpu);
+		print_json(&o, rows, nrows, ctx, NCTX, cpu, ncpu, &dlr);
 	else
-		print_text(&o, rows, nrows, ctx, NCTX, cpu, ncpu);
+		print_text(&o, rows, nrows, ctx, NCTX, cpu, ncpu, &dlr);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "fusekey_bench: writing the results failed\n");
 		return 1;

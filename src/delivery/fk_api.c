@@ -146,7 +146,9 @@ fusekey_status fusekey_generate(fusekey_ctx *ctx, const char *container_id,
 	const struct fk_method_ops *m;
 	struct fk_delivery_req r;
 	uint8_t tmp[FUSEKEY_KEY_MAX];
+	struct fk_sgx_identity self;
 	fusekey_status st;
+	int lock = -1;
 
 	memset(tmp, 0, sizeof(tmp));
 	if (key != NULL && key_cap > 0)
@@ -163,7 +165,18 @@ fusekey_status fusekey_generate(fusekey_ctx *ctx, const char *container_id,
 		st = FUSEKEY_ERR_INVALID_PARAMETER;
 		goto out;
 	}
-	/* One key per container, whatever the method, unless forced. */
+	/* A policy this enclave cannot use (KSS bits without KSS) is refused before
+	 * anything is created in the bundle. */
+	if ((r.policy & FK_SGX_KEYPOLICY_NEEDS_KSS) &&
+	    (fk_platform_identity(r.p, &self) != FUSEKEY_OK || !(self.flags & FK_SGX_FLAGS_KSS))) {
+		st = FUSEKEY_ERR_INVALID_PARAMETER;
+		goto out;
+	}
+	/* One key per container, whatever the method, unless forced: the check and
+	 * the write happen under one exclusive lock (fk_bundle_lock). */
+	st = fk_bundle_lock(r.bundle, r.cid, true, &lock);
+	if (st != FUSEKEY_OK)
+		goto out;
 	if (!r.force && (fk_bundle_exists(r.bundle, r.cid, FK_BUNDLE_SEALED_NAME) ||
 			 fk_bundle_exists(r.bundle, r.cid, FK_BUNDLE_DERIVE_NAME))) {
 		st = FUSEKEY_ERR_EXISTS;
@@ -173,6 +186,7 @@ fusekey_status fusekey_generate(fusekey_ctx *ctx, const char *container_id,
 	if (st == FUSEKEY_OK && key != NULL)
 		memcpy(key, tmp, r.key_len);
 out:
+	fk_bundle_unlock(lock);
 	FK_WIPE(tmp);
 	return st;
 }
@@ -185,6 +199,7 @@ fusekey_status fusekey_get(fusekey_ctx *ctx, const char *container_id,
 	uint8_t tmp[FUSEKEY_KEY_MAX];
 	size_t tmp_len = sizeof(tmp), cap;
 	fusekey_status st;
+	int lock = -1;
 
 	if (key_len == NULL || key == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
@@ -195,6 +210,9 @@ fusekey_status fusekey_get(fusekey_ctx *ctx, const char *container_id,
 	if (st != FUSEKEY_OK)
 		goto out;
 	m = method_of(opts->method);
+	st = fk_bundle_lock(r.bundle, r.cid, false, &lock);
+	if (st != FUSEKEY_OK)
+		goto out;
 	if (opts->method == FUSEKEY_METHOD_AUTO) {
 		bool sealed = fk_bundle_exists(r.bundle, r.cid, FK_BUNDLE_SEALED_NAME);
 		bool derived = fk_bundle_exists(r.bundle, r.cid, FK_BUNDLE_DERIVE_NAME);
@@ -219,6 +237,7 @@ fusekey_status fusekey_get(fusekey_ctx *ctx, const char *container_id,
 	memcpy(key, tmp, tmp_len);
 	*key_len = tmp_len;
 out:
+	fk_bundle_unlock(lock);
 	FK_WIPE(tmp);
 	if (st != FUSEKEY_OK)
 		fk_wipe(key, cap);

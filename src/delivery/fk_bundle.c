@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,10 +130,39 @@ fusekey_status fk_bundle_remove(const char *bundle, const char *cid, const char 
 	st = open_cid_dir(bundle, cid, false, &dfd);
 	if (st != FUSEKEY_OK)
 		return st == FUSEKEY_ERR_NOT_FOUND ? FUSEKEY_OK : st;
-	if (unlinkat(dfd, name, 0) != 0 && errno != ENOENT)
+	if (unlinkat(dfd, name, 0) == 0) {
+		if (fsync(dfd) != 0) /* only when something was removed */
+			st = FUSEKEY_ERR_IO;
+	} else if (errno != ENOENT) {
 		st = FUSEKEY_ERR_IO;
-	if (st == FUSEKEY_OK && fsync(dfd) != 0)
-		st = FUSEKEY_ERR_IO;
+	}
 	close(dfd);
 	return st;
+}
+
+fusekey_status fk_bundle_lock(const char *bundle, const char *cid, bool exclusive, int *out)
+{
+	fusekey_status st;
+	int dfd;
+
+	*out = -1;
+	st = open_cid_dir(bundle, cid, exclusive, &dfd);
+	if (st == FUSEKEY_ERR_NOT_FOUND && !exclusive)
+		return FUSEKEY_OK; /* nothing to read yet: nothing to lock */
+	if (st != FUSEKEY_OK)
+		return st;
+	while (flock(dfd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+		if (errno != EINTR) {
+			close(dfd);
+			return FUSEKEY_ERR_IO;
+		}
+	}
+	*out = dfd;
+	return FUSEKEY_OK;
+}
+
+void fk_bundle_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* closing the descriptor releases the flock */
 }

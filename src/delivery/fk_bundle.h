@@ -52,4 +52,16 @@ bool fk_bundle_exists(const char *bundle, const char *cid, const char *name);
 fusekey_status fk_bundle_remove(const char *bundle, const char *cid, const char *name)
 	__attribute__((warn_unused_result));
 
+/*
+ * Lock the container's directory (flock): exclusive for generate, across the
+ * "is there a key?" check, the write and the removal of the other method's
+ * file, so that two agents — even with different methods — leave exactly one
+ * key; shared for get, which then never sees a half-done method switch.
+ * Exclusive creates the directories; shared on a missing directory returns OK
+ * with *fd = -1. Advisory: it orders fusekey processes, not a hostile host.
+ */
+fusekey_status fk_bundle_lock(const char *bundle, const char *cid, bool exclusive, int *fd)
+	__attribute__((warn_unused_result));
+void fk_bundle_unlock(int fd);
+
 #endif

@@ -272,10 +272,11 @@ static fusekey_status derive_generate(const struct fk_delivery_req *r, uint8_t *
 	st = desc_to_json(&d, &json);
 	if (st != FUSEKEY_OK)
 		goto out;
+	/* As in seal_generate: the other method's key goes first (caller holds the lock). */
+	if (r->force && (st = fk_bundle_remove(r->bundle, r->cid, FK_BUNDLE_SEALED_NAME)) != FUSEKEY_OK)
+		goto out;
 	st = fk_bundle_write(r->bundle, r->cid, FK_BUNDLE_DERIVE_NAME, json, strlen(json),
 			     r->force);
-	if (st == FUSEKEY_OK && r->force)
-		st = fk_bundle_remove(r->bundle, r->cid, FK_BUNDLE_SEALED_NAME);
 out:
 	free(json);
 	if (st != FUSEKEY_OK)

@@ -61,9 +61,11 @@ static fusekey_status seal_generate(const struct fk_delivery_req *r, uint8_t *ke
 		st = FUSEKEY_ERR_INVALID_PARAMETER; /* the platform refused the policy (KSS bits) */
 	if (st != FUSEKEY_OK)
 		goto out;
+	/* Replacing a key of the other method: remove it first, so a crash leaves the
+	 * old key, no key or the new one, never two (the caller holds the bundle lock). */
+	if (r->force && (st = fk_bundle_remove(r->bundle, r->cid, FK_BUNDLE_DERIVE_NAME)) != FUSEKEY_OK)
+		goto out;
 	st = fk_bundle_write(r->bundle, r->cid, FK_BUNDLE_SEALED_NAME, blob, blob_len, r->force);
-	if (st == FUSEKEY_OK && r->force)
-		st = fk_bundle_remove(r->bundle, r->cid, FK_BUNDLE_DERIVE_NAME);
 out:
 	FK_WIPE(blob);
 	if (st != FUSEKEY_OK)
