@@ -183,91 +183,67 @@ static bool mount_dir_ok(const char *dir, size_t *len)
 }
 
 /* Append n bytes at *pos (the caller has checked that they fit). */
-static void put(char *out, size_t *pos, const char *s, size_t n)
+/*
+ * "<name0>=<dir0>,<name1>=<dir1>,...,key=<key string>": Occlum's k=v mount
+ * options (platforms.md §1.3). Every directory is checked by mount_dir_ok.
+ */
+static fusekey_status mount_options(const uint8_t *key, size_t len, const char *const names[],
+				    const char *const dirs[], size_t n, char *out, size_t cap)
 {
-	memcpy(out + *pos, s, n);
-	*pos += n;
+	static const char k_key[] = "key=";
+	char ks[FK_OCCLUM_KEY_STRING_LEN + 1];
+	size_t dlen[2] = {0, 0};
+	size_t need = (sizeof(k_key) - 1) + FK_OCCLUM_KEY_STRING_LEN + 1, pos = 0;
+	fusekey_status st;
+
+	if (out == NULL || cap == 0)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	for (size_t i = 0; i < n; i++) {
+		if (!mount_dir_ok(dirs[i], &dlen[i])) {
+			zero_out(out, cap);
+			return FUSEKEY_ERR_INVALID_PARAMETER;
+		}
+		need += strlen(names[i]) + 1 + dlen[i] + 1; /* name=dir, ; < PATH_MAX each */
+	}
+	if (cap < need) {
+		zero_out(out, cap);
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	}
+	st = fk_form_occlum(key, len, ks);
+	if (st != FUSEKEY_OK) {
+		fk_wipe(ks, sizeof(ks));
+		zero_out(out, cap);
+		return st;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t nl = strlen(names[i]);
+		memcpy(out + pos, names[i], nl);
+		pos += nl;
+		out[pos++] = '=';
+		memcpy(out + pos, dirs[i], dlen[i]);
+		pos += dlen[i];
+		out[pos++] = ',';
+	}
+	memcpy(out + pos, k_key, sizeof(k_key) - 1);
+	pos += sizeof(k_key) - 1;
+	memcpy(out + pos, ks, FK_OCCLUM_KEY_STRING_LEN);
+	out[pos + FK_OCCLUM_KEY_STRING_LEN] = '\0';
+	fk_wipe(ks, sizeof(ks));
+	return FUSEKEY_OK;
 }
 
 fusekey_status fk_form_occlum_mount_sefs(const uint8_t *key, size_t len, const char *dir,
 					 char *out, size_t cap)
 {
-	static const char k_dir[] = "dir=";
-	static const char k_key[] = ",key=";
-	char ks[FK_OCCLUM_KEY_STRING_LEN + 1];
-	size_t dlen = 0;
-	size_t need;
-	size_t pos = 0;
-	fusekey_status st;
-
-	if (out == NULL || cap == 0)
-		return FUSEKEY_ERR_INVALID_PARAMETER;
-	if (!mount_dir_ok(dir, &dlen)) {
-		zero_out(out, cap);
-		return FUSEKEY_ERR_INVALID_PARAMETER;
-	}
-	/* dlen < PATH_MAX: no overflow. */
-	need = (sizeof(k_dir) - 1) + dlen + (sizeof(k_key) - 1) + FK_OCCLUM_KEY_STRING_LEN + 1;
-	if (cap < need) {
-		zero_out(out, cap);
-		return FUSEKEY_ERR_INVALID_PARAMETER;
-	}
-	st = fk_form_occlum(key, len, ks);
-	if (st != FUSEKEY_OK) {
-		fk_wipe(ks, sizeof(ks));
-		zero_out(out, cap);
-		return st;
-	}
-	put(out, &pos, k_dir, sizeof(k_dir) - 1);
-	put(out, &pos, dir, dlen);
-	put(out, &pos, k_key, sizeof(k_key) - 1);
-	put(out, &pos, ks, FK_OCCLUM_KEY_STRING_LEN);
-	out[pos] = '\0';
-	fk_wipe(ks, sizeof(ks));
-	return FUSEKEY_OK;
+	const char *const names[] = {"dir"}, *const dirs[] = {dir};
+	return mount_options(key, len, names, dirs, 1, out, cap);
 }
 
 fusekey_status fk_form_occlum_mount_unionfs(const uint8_t *key, size_t len, const char *lowerdir,
 					    const char *upperdir, char *out, size_t cap)
 {
-	static const char k_lower[] = "lowerdir=";
-	static const char k_upper[] = ",upperdir=";
-	static const char k_key[] = ",key=";
-	char ks[FK_OCCLUM_KEY_STRING_LEN + 1];
-	size_t llen = 0;
-	size_t ulen = 0;
-	size_t need;
-	size_t pos = 0;
-	fusekey_status st;
-
-	if (out == NULL || cap == 0)
-		return FUSEKEY_ERR_INVALID_PARAMETER;
-	if (!mount_dir_ok(lowerdir, &llen) || !mount_dir_ok(upperdir, &ulen)) {
-		zero_out(out, cap);
-		return FUSEKEY_ERR_INVALID_PARAMETER;
-	}
-	/* llen, ulen < PATH_MAX: no overflow. */
-	need = (sizeof(k_lower) - 1) + llen + (sizeof(k_upper) - 1) + ulen + (sizeof(k_key) - 1) +
-	       FK_OCCLUM_KEY_STRING_LEN + 1;
-	if (cap < need) {
-		zero_out(out, cap);
-		return FUSEKEY_ERR_INVALID_PARAMETER;
-	}
-	st = fk_form_occlum(key, len, ks);
-	if (st != FUSEKEY_OK) {
-		fk_wipe(ks, sizeof(ks));
-		zero_out(out, cap);
-		return st;
-	}
-	put(out, &pos, k_lower, sizeof(k_lower) - 1);
-	put(out, &pos, lowerdir, llen);
-	put(out, &pos, k_upper, sizeof(k_upper) - 1);
-	put(out, &pos, upperdir, ulen);
-	put(out, &pos, k_key, sizeof(k_key) - 1);
-	put(out, &pos, ks, FK_OCCLUM_KEY_STRING_LEN);
-	out[pos] = '\0';
-	fk_wipe(ks, sizeof(ks));
-	return FUSEKEY_OK;
+	const char *const names[] = {"lowerdir", "upperdir"}, *const dirs[] = {lowerdir, upperdir};
+	return mount_options(key, len, names, dirs, 2, out, cap);
 }
 
 /* 1..64 of [A-Za-z0-9_.-], not starting with '.' or '_'. */
