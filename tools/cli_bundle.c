@@ -44,8 +44,7 @@ bool cli_binding_decode(const uint8_t *aad, size_t len, struct cli_binding *b)
 	b->key_policy = fk_le16(w.key_policy);
 	b->cid_len = fk_le16(w.cid_len);
 	wire_identity(&w.sealer, &b->maker);
-	b->reserved_zero = fk_sgx_all_zero(w.reserved, sizeof(w.reserved)) &&
-			   fk_sgx_all_zero(w.sealer.reserved, sizeof(w.sealer.reserved));
+	b->reserved_zero = fk_sgx_all_zero(w.sealer.reserved, sizeof(w.sealer.reserved));
 	n = b->cid_len;
 	if (n >= 1 && n <= FK_WIRE_CID_MAX &&
 	    fk_sgx_all_zero(w.container_id + n, FK_WIRE_CID_MAX - n)) {

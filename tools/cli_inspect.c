@@ -286,9 +286,9 @@ static json_t *d_attribute_mask(json_t *root, json_t *probs)
 static json_t *d_agent(json_t *root, json_t *probs)
 {
 	static const char *const known[] = {"mr_enclave", "mr_signer", "flags", "isv_prod_id",
-					    "isv_svn"};
+					    "isv_svn",    "kss_digest"};
 	json_t *ag = json_object_get(root, "agent"), *o = json_object();
-	uint8_t h[32];
+	uint8_t h[32], kss[16];
 	uint64_t flags = 0;
 
 	if (!json_is_object(ag)) {
@@ -305,6 +305,7 @@ static json_t *d_agent(json_t *root, json_t *probs)
 	}
 	jset(o, "isv_prod_id", d_int(ag, "isv_prod_id", 0xFFFF, probs, NULL));
 	jset(o, "isv_svn", d_int(ag, "isv_svn", 0xFFFF, probs, NULL));
+	jset(o, "kss_digest", d_hex(ag, "kss_digest", kss, sizeof(kss), probs));
 	return o;
 }
 

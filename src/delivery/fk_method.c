@@ -17,9 +17,34 @@ void fk_wire_identity_from(const struct fk_sgx_identity *id, struct fk_wire_iden
 	fk_put_le16(out->isv_svn, id->isv_svn);
 }
 
+fusekey_status fk_wire_kss_digest(uint16_t policy, const struct fk_sgx_identity *id,
+				  uint8_t out[16])
+{
+	static const uint8_t zeros[FK_SGX_CONFIGID_SIZE];
+	uint8_t h[FK_SHA256_SIZE];
+	fusekey_status st;
+
+	memset(out, 0, 16);
+	if (!(policy & FK_SGX_KEYPOLICY_KSS))
+		return FUSEKEY_OK;
+	struct fk_buf parts[] = {
+		{FK_WIRE_KSS_LABEL, sizeof(FK_WIRE_KSS_LABEL) - 1},
+		{(policy & FK_SGX_KEYPOLICY_ISVFAMILYID) ? id->isv_family_id : zeros, 16},
+		{(policy & FK_SGX_KEYPOLICY_ISVEXTPRODID) ? id->isv_ext_prod_id : zeros, 16},
+		{(policy & FK_SGX_KEYPOLICY_CONFIGID) ? id->config_id : zeros, FK_SGX_CONFIGID_SIZE},
+	};
+	st = fk_sha256_parts(parts, sizeof(parts) / sizeof(parts[0]), h);
+	if (st == FUSEKEY_OK)
+		memcpy(out, h, 16);
+	return st;
+}
+
 fusekey_status fk_method_diagnose(uint16_t policy, const struct fk_wire_identity *maker,
+				  const uint8_t maker_kss_digest[16],
 				  const struct fk_sgx_identity *self)
 {
+	uint8_t mine[16];
+
 	/* A non-KSS enclave cannot make a request with KSS policy bits at all. */
 	if ((policy & FK_SGX_KEYPOLICY_NEEDS_KSS) && !(self->flags & FK_SGX_FLAGS_KSS))
 		return FUSEKEY_ERR_WRONG_IDENTITY;
@@ -35,6 +60,9 @@ fusekey_status fk_method_diagnose(uint16_t policy, const struct fk_wire_identity
 		return FUSEKEY_ERR_WRONG_IDENTITY;
 	/* DEBUG and INITTED are bound by every seal key (SDM EGETKEY). */
 	if ((fk_le64(maker->flags) ^ self->flags) & (FK_SGX_FLAGS_DEBUG | FK_SGX_FLAGS_INITTED))
+		return FUSEKEY_ERR_WRONG_IDENTITY;
+	if ((policy & FK_SGX_KEYPOLICY_KSS) && fk_wire_kss_digest(policy, self, mine) == FUSEKEY_OK &&
+	    memcmp(mine, maker_kss_digest, sizeof(mine)) != 0)
 		return FUSEKEY_ERR_WRONG_IDENTITY;
 	return FUSEKEY_ERR_MAC_MISMATCH;
 }

@@ -36,13 +36,15 @@ extern const struct fk_method_ops fk_method_derive;
 /*
  * After an authentication failure: compare the public identity recorded by the
  * maker with our own, on the fields the policy binds (MRENCLAVE, MRSIGNER,
- * ISVPRODID unless NOISVPRODID, DEBUG always). A difference gives
+ * ISVPRODID unless NOISVPRODID, DEBUG always, the KSS ids through their
+ * digest). A difference gives
  * FUSEKEY_ERR_WRONG_IDENTITY, else FUSEKEY_ERR_MAC_MISMATCH (modified, or made
  * on another platform). The recorded identity is only a hint for the message:
  * the refusal itself never depends on it.
  */
 struct fk_wire_identity;
 fusekey_status fk_method_diagnose(uint16_t policy, const struct fk_wire_identity *maker,
+				  const uint8_t maker_kss_digest[16],
 				  const struct fk_sgx_identity *self);
 
 #endif

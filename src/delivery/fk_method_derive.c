@@ -29,6 +29,7 @@ struct derive_desc {
 	uint8_t salt[FK_DERIVE_SALT_SIZE];
 	uint8_t key_check[FK_CMAC_SIZE];
 	struct fk_wire_identity agent;
+	uint8_t kss_digest[16];
 };
 
 /* ---- hex ---- */
@@ -132,7 +133,7 @@ static fusekey_status derive(struct fk_platform *p, const struct derive_desc *d,
 
 static fusekey_status desc_to_json(const struct derive_desc *d, char **out)
 {
-	char cpu[33], salt[65], check[33], mre[65], mrs[65], fl[19], xf[19], af[19];
+	char cpu[33], salt[65], check[33], mre[65], mrs[65], fl[19], xf[19], af[19], kss[33];
 	json_t *root;
 
 	hex_encode(d->req.cpu_svn, sizeof(d->req.cpu_svn), cpu);
@@ -140,11 +141,12 @@ static fusekey_status desc_to_json(const struct derive_desc *d, char **out)
 	hex_encode(d->key_check, sizeof(d->key_check), check);
 	hex_encode(d->agent.mr_enclave, 32, mre);
 	hex_encode(d->agent.mr_signer, 32, mrs);
+	hex_encode(d->kss_digest, sizeof(d->kss_digest), kss);
 	u64_encode(d->req.attr_mask_flags, fl);
 	u64_encode(d->req.attr_mask_xfrm, xf);
 	u64_encode(fk_le64(d->agent.flags), af);
 	root = json_pack("{s:s, s:i, s:s, s:i, s:i, s:{s:s, s:s}, s:I, s:i, s:i, s:s, s:s, s:s,"
-			 " s:{s:s, s:s, s:s, s:i, s:i}}",
+			 " s:{s:s, s:s, s:s, s:i, s:i, s:s}}",
 			 "format", FK_DERIVE_FORMAT, "version", FK_WIRE_VERSION, "container_id",
 			 d->cid, "key_len", (int)d->key_len, "key_policy", (int)d->req.key_policy,
 			 "attribute_mask", "flags", fl, "xfrm", xf, "misc_mask",
@@ -152,7 +154,7 @@ static fusekey_status desc_to_json(const struct derive_desc *d, char **out)
 			 "config_svn", (int)d->req.config_svn, "cpu_svn", cpu, "salt", salt,
 			 "key_check", check, "agent", "mr_enclave", mre, "mr_signer", mrs, "flags",
 			 af, "isv_prod_id", (int)fk_le16(d->agent.isv_prod_id), "isv_svn",
-			 (int)fk_le16(d->agent.isv_svn));
+			 (int)fk_le16(d->agent.isv_svn), "kss_digest", kss);
 	if (root == NULL)
 		return FUSEKEY_ERR_NO_MEMORY;
 	*out = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -171,7 +173,7 @@ static bool in_range(json_int_t v, json_int_t max)
  */
 static fusekey_status desc_from_json(const uint8_t *text, size_t len, struct derive_desc *d)
 {
-	const char *format, *cid, *fl, *xf, *cpu, *salt, *check, *mre, *mrs, *af;
+	const char *format, *cid, *fl, *xf, *cpu, *salt, *check, *mre, *mrs, *af, *kss;
 	json_int_t version, key_len, policy, misc, isv_svn, config_svn, a_prod, a_svn;
 	json_error_t err;
 	json_t *root;
@@ -190,13 +192,13 @@ static fusekey_status desc_from_json(const uint8_t *text, size_t len, struct der
 			       : FUSEKEY_ERR_FORMAT;
 	if (json_unpack_ex(root, &err, JSON_STRICT,
 			   "{s:s, s:I, s:s, s:I, s:I, s:{s:s, s:s}, s:I, s:I, s:I, s:s, s:s, s:s,"
-			   " s:{s:s, s:s, s:s, s:I, s:I}}",
+			   " s:{s:s, s:s, s:s, s:I, s:I, s:s}}",
 			   "format", &format, "version", &version, "container_id", &cid, "key_len",
 			   &key_len, "key_policy", &policy, "attribute_mask", "flags", &fl, "xfrm",
 			   &xf, "misc_mask", &misc, "isv_svn", &isv_svn, "config_svn", &config_svn,
 			   "cpu_svn", &cpu, "salt", &salt, "key_check", &check, "agent",
 			   "mr_enclave", &mre, "mr_signer", &mrs, "flags", &af, "isv_prod_id",
-			   &a_prod, "isv_svn", &a_svn) != 0)
+			   &a_prod, "isv_svn", &a_svn, "kss_digest", &kss) != 0)
 		goto out;
 	if (strcmp(format, FK_DERIVE_FORMAT) != 0 || version != FK_WIRE_VERSION ||
 	    !fk_container_id_valid(cid) || (key_len != 16 && key_len != 32) ||
@@ -207,7 +209,8 @@ static fusekey_status desc_from_json(const uint8_t *text, size_t len, struct der
 	    !u64_decode(af, &aflags) || !hex_decode(cpu, d->req.cpu_svn, sizeof(d->req.cpu_svn)) ||
 	    !hex_decode(salt, d->salt, sizeof(d->salt)) ||
 	    !hex_decode(check, d->key_check, sizeof(d->key_check)) ||
-	    !hex_decode(mre, d->agent.mr_enclave, 32) || !hex_decode(mrs, d->agent.mr_signer, 32))
+	    !hex_decode(mre, d->agent.mr_enclave, 32) || !hex_decode(mrs, d->agent.mr_signer, 32) ||
+	    !hex_decode(kss, d->kss_digest, sizeof(d->kss_digest)))
 		goto out;
 	memcpy(d->cid, cid, strlen(cid) + 1);
 	d->key_len = (size_t)key_len;
@@ -266,6 +269,8 @@ static fusekey_status derive_generate(const struct fk_delivery_req *r, uint8_t *
 	d.req.isv_svn = self.isv_svn;
 	d.req.config_svn = self.config_svn;
 	fk_wire_identity_from(&self, &d.agent);
+	if ((st = fk_wire_kss_digest(d.req.key_policy, &self, d.kss_digest)) != FUSEKEY_OK)
+		goto out;
 	st = derive(r->p, &d, key, d.key_check);
 	if (st != FUSEKEY_OK)
 		goto out;
@@ -324,7 +329,7 @@ static fusekey_status derive_get(const struct fk_delivery_req *r, uint8_t *key, 
 	if (st != FUSEKEY_OK)
 		goto out;
 	if (!fk_ct_equal(check, d.key_check, sizeof(check))) {
-		st = fk_method_diagnose(d.req.key_policy, &d.agent, &self);
+		st = fk_method_diagnose(d.req.key_policy, &d.agent, d.kss_digest, &self);
 		goto out;
 	}
 	if (*key_len < d.key_len) {

@@ -23,8 +23,8 @@
 
 enum { SEALED_FILE_MAX = 4096 };
 
-static void make_binding(const struct fk_delivery_req *r, uint16_t policy,
-			 const struct fk_sgx_identity *self, struct fk_seal_binding *b)
+static fusekey_status make_binding(const struct fk_delivery_req *r, uint16_t policy,
+				   const struct fk_sgx_identity *self, struct fk_seal_binding *b)
 {
 	size_t cid_len = strlen(r->cid); /* validated: <= 128 */
 
@@ -37,6 +37,7 @@ static void make_binding(const struct fk_delivery_req *r, uint16_t policy,
 	fk_put_le16(b->cid_len, (uint16_t)cid_len);
 	fk_wire_identity_from(self, &b->sealer);
 	memcpy(b->container_id, r->cid, cid_len);
+	return fk_wire_kss_digest(policy, self, b->kss_digest);
 }
 
 static fusekey_status seal_generate(const struct fk_delivery_req *r, uint8_t *key)
@@ -54,7 +55,8 @@ static fusekey_status seal_generate(const struct fk_delivery_req *r, uint8_t *ke
 	if ((st = fk_platform_identity(r->p, &self)) != FUSEKEY_OK ||
 	    (st = fk_random(key, r->key_len)) != FUSEKEY_OK)
 		goto out;
-	make_binding(r, r->policy, &self, &binding);
+	if ((st = make_binding(r, r->policy, &self, &binding)) != FUSEKEY_OK)
+		goto out;
 	st = fk_seal(r->p, &pol, (const uint8_t *)&binding, sizeof(binding), key,
 		     (uint32_t)r->key_len, blob, blob_len);
 	if (st == FUSEKEY_ERR_UNEXPECTED)
@@ -85,7 +87,7 @@ static fusekey_status diagnose(const struct fk_delivery_req *r, const uint8_t *b
 	memcpy(&b, blob + FK_SGX_SEALED_HDR_SIZE + info->txt_len, sizeof(b));
 	if (memcmp(b.magic, FK_WIRE_MAGIC, sizeof(b.magic)) != 0)
 		return FUSEKEY_ERR_MAC_MISMATCH;
-	return fk_method_diagnose(info->request.key_policy, &b.sealer, &self);
+	return fk_method_diagnose(info->request.key_policy, &b.sealer, b.kss_digest, &self);
 }
 
 static fusekey_status seal_get(const struct fk_delivery_req *r, uint8_t *key, size_t *key_len)
@@ -129,8 +131,7 @@ static fusekey_status seal_get(const struct fk_delivery_req *r, uint8_t *key, si
 	/* Authentic from here on. The binding must be ours and for this container. */
 	if (memcmp(b.magic, FK_WIRE_MAGIC, sizeof(b.magic)) != 0 ||
 	    fk_le16(b.version) != FK_WIRE_VERSION || b.method != FK_WIRE_METHOD_SEAL ||
-	    b.key_len != txt_len || fk_le16(b.key_policy) != info.request.key_policy ||
-	    !fk_sgx_all_zero(b.reserved, sizeof(b.reserved))) {
+	    b.key_len != txt_len || fk_le16(b.key_policy) != info.request.key_policy) {
 		st = FUSEKEY_ERR_FORMAT;
 		goto out;
 	}

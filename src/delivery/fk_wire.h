@@ -50,7 +50,7 @@ struct fk_seal_binding {
 	uint8_t cid_len[2];     /* 1..128 */
 	struct fk_wire_identity sealer;
 	uint8_t container_id[FK_WIRE_CID_MAX]; /* zero-padded */
-	uint8_t reserved[16];   /* zero */
+	uint8_t kss_digest[16]; /* fk_wire_kss_digest of the sealer; zero without KSS bits */
 };
 
 _Static_assert(sizeof(struct fk_wire_identity) == 80, "wire identity");
@@ -62,7 +62,7 @@ _Static_assert(offsetof(struct fk_seal_binding, key_policy) == 12, "binding.key_
 _Static_assert(offsetof(struct fk_seal_binding, cid_len) == 14, "binding.cid_len");
 _Static_assert(offsetof(struct fk_seal_binding, sealer) == 16, "binding.sealer");
 _Static_assert(offsetof(struct fk_seal_binding, container_id) == 96, "binding.container_id");
-_Static_assert(offsetof(struct fk_seal_binding, reserved) == 224, "binding.reserved");
+_Static_assert(offsetof(struct fk_seal_binding, kss_digest) == 224, "binding.kss_digest");
 _Static_assert(FK_WIRE_CID_MAX == FUSEKEY_CONTAINER_ID_MAX, "container id bound");
 
 /* A sealed FUSE key: sgx_sealed_data_t with key_len bytes of text and the binding. */
@@ -71,13 +71,24 @@ _Static_assert(FK_WIRE_CID_MAX == FUSEKEY_CONTAINER_ID_MAX, "container id bound"
 void fk_wire_identity_from(const struct fk_sgx_identity *id, struct fk_wire_identity *out);
 
 /*
+ * The KSS ids a policy binds, as a public digest, so that a refusal can say
+ * "another family / extended product / CONFIGID" without recording them:
+ * SHA-256("fusekey-kss-v1" || family id or 16 zeros || ext prod id or 16 zeros
+ * || config id or 64 zeros)[0,16), each field present only when its policy bit
+ * (ISVFAMILYID, ISVEXTPRODID, CONFIGID) is set; all zero when none is.
+ */
+#define FK_WIRE_KSS_LABEL "fusekey-kss-v1"
+fusekey_status fk_wire_kss_digest(uint16_t policy, const struct fk_sgx_identity *id,
+				  uint8_t out[16]) __attribute__((warn_unused_result));
+
+/*
  * The derive descriptor, derive.json (UTF-8 JSON object, at most 4 KiB):
  *   "format": "fusekey-derive", "version": 1, "container_id": "<cid>",
  *   "key_len": 16|32, "key_policy": n, "attribute_mask": {"flags": "0x<16 hex>",
  *   "xfrm": "0x<16 hex>"}, "misc_mask": n, "isv_svn": n, "config_svn": n,
  *   "cpu_svn": "<32 hex>", "salt": "<64 hex>", "key_check": "<32 hex>",
  *   "agent": {"mr_enclave": "<64 hex>", "mr_signer": "<64 hex>", "flags": "0x<16 hex>",
- *             "isv_prod_id": n, "isv_svn": n}
+ *             "isv_prod_id": n, "isv_svn": n, "kss_digest": "<32 hex>"}
  * KEYID_i = SHA-256("fusekey-derive-keyid-v1" || salt || u8 key_len || u8 i ||
  *                   u16le cid_len || cid)
  * key = EGETKEY(SEAL, KEYID_0) [|| EGETKEY(SEAL, KEYID_1) for 32 bytes]

@@ -222,9 +222,9 @@ expect 0 "KSS agent: generate under mrsigner,configid, derive" -- "${KAGENT[@]}"
 for m in s d; do
 	expect 0 "KSS app with the same CONFIGID gets it ($m)" -- "${KAPP[@]}" --config-id "$CID1" --container "kss-$m" --stdout
 	check "KSS ($m): same key" cmp -s "$OUT" "$T/agent.kss-$m"
-	# CONFIGID is not among the identity fields a key file records: a wrong one
-	# cannot be told from a modified file (exit 4); the message names the policy.
-	expect_err 4 "KSS app with another CONFIGID is refused ($m, exit 4)" 'check --config-id' -- "${KAPP[@]}" --config-id "$CID2" --container "kss-$m" --stdout
+	# The key file records a digest of the KSS ids its policy binds: another
+	# CONFIGID is told apart from a modified file (exit 12, not 4).
+	expect_err 12 "KSS app with another CONFIGID is refused ($m, exit 12)" 'CONFIGID' -- "${KAPP[@]}" --config-id "$CID2" --container "kss-$m" --stdout
 	as app
 	expect 12 "a non-KSS app is refused a CONFIGID-policy key ($m, exit 12)" -- "${GET[@]}" --container "kss-$m" --stdout
 done

@@ -1411,10 +1411,10 @@ static void kss(fusekey_method m, void **state)
 	expect_key(s, "web", &o, key, 32);
 	/*
 	 * Another family, same signer/ISVPRODID/DEBUG: the key differs, so the
-	 * refusal stands; the recorded maker identity (fk_wire_identity) has no
-	 * ISVFAMILYID, so the diagnosis finds no difference and says MAC_MISMATCH.
+	 * refusal stands; the maker's KSS digest (fk_wire_kss_digest) differs from
+	 * ours, so the diagnosis says WRONG_IDENTITY.
 	 */
-	expect_get("other family", x, "web", &o, FUSEKEY_ERR_MAC_MISMATCH);
+	expect_get("other family", x, "web", &o, FUSEKEY_ERR_WRONG_IDENTITY);
 	/*
 	 * A non-KSS enclave cannot even ask for this key (EGETKEY pre-check): both
 	 * methods call that the wrong identity (fk_method_diagnose).
