@@ -40,19 +40,6 @@ bool rel_ok(bool ok, const char *fmt, ...)
 	return ok;
 }
 
-void rel_todo(const char *reason, const char *fmt, ...)
-{
-	va_list ap;
-
-	g_count++;
-	printf("not ok %u - ", g_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" # TODO %s\n", reason);
-	fflush(stdout);
-}
-
 void rel_diag(const char *fmt, ...)
 {
 	va_list ap;

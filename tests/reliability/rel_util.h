@@ -28,11 +28,9 @@
 void rel_plan(unsigned n);
 /* Print "ok N - ..." or "not ok N - ..."; returns ok. Counts failures. */
 bool rel_ok(bool ok, const char *fmt, ...) REL_PRINTF(2, 3);
-/* "not ok N - ... # TODO reason": an expected failure (a known library bug). */
-void rel_todo(const char *reason, const char *fmt, ...) REL_PRINTF(2, 3);
 /* "# ..." diagnostic line on stdout. */
 void rel_diag(const char *fmt, ...) REL_PRINTF(1, 2);
-/* Number of "not ok" lines printed so far (TODO lines excluded); tests printed. */
+/* Number of "not ok" lines printed so far; tests printed. */
 unsigned rel_failures(void);
 unsigned rel_count(void);
 
