@@ -60,6 +60,9 @@ typedef enum fusekey_status {
 	FUSEKEY_ERR_WRONG_CONTAINER = 21,  /* authentic key of another container */
 	FUSEKEY_ERR_TRUNCATED = 22,        /* key file shorter than its own framing says */
 	FUSEKEY_ERR_POLICY_MISMATCH = 23,  /* key made under another policy than required */
+	FUSEKEY_ERR_HANDSHAKE = 24,        /* LA: a handshake message is not authentic */
+	FUSEKEY_ERR_PEER_IDENTITY = 25,    /* LA: the peer enclave is not an allowed one */
+	FUSEKEY_ERR_EXHAUSTED = 26,        /* LA: the channel's message counter is used up */
 } fusekey_status;
 
 /* A stable, short English description; never NULL. */

@@ -151,8 +151,8 @@ fusekey_status fk_random(void *out, size_t n)
 
 /* ---- AES-128-CMAC ---- */
 
-fusekey_status fk_cmac128(const uint8_t key[FK_AES128_KEY_SIZE], const void *msg, size_t len,
-			  uint8_t mac[FK_CMAC_SIZE])
+fusekey_status fk_cmac128_parts(const uint8_t key[FK_AES128_KEY_SIZE], const struct fk_buf *parts,
+				size_t nparts, uint8_t mac[FK_CMAC_SIZE])
 {
 	fusekey_status st = FUSEKEY_ERR_CRYPTO;
 	EVP_MAC_CTX *ctx = NULL;
@@ -160,18 +160,26 @@ fusekey_status fk_cmac128(const uint8_t key[FK_AES128_KEY_SIZE], const void *msg
 
 	if (mac == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
-	if (key == NULL || (msg == NULL && len > 0)) {
+	if (key == NULL || (parts == NULL && nparts > 0)) {
 		st = FUSEKEY_ERR_INVALID_PARAMETER;
 		goto out;
+	}
+	for (size_t i = 0; i < nparts; i++) {
+		if (parts[i].p == NULL && parts[i].n > 0) {
+			st = FUSEKEY_ERR_INVALID_PARAMETER;
+			goto out;
+		}
 	}
 	if (!crypto_ready())
 		goto out;
 	ctx = EVP_MAC_CTX_dup(g_cmac_template);
-	if (ctx == NULL)
+	if (ctx == NULL || EVP_MAC_init(ctx, key, FK_AES128_KEY_SIZE, NULL) != 1)
 		goto out;
-	if (EVP_MAC_init(ctx, key, FK_AES128_KEY_SIZE, NULL) != 1 ||
-	    (len > 0 && EVP_MAC_update(ctx, msg, len) != 1) ||
-	    EVP_MAC_final(ctx, mac, &outl, FK_CMAC_SIZE) != 1 || outl != FK_CMAC_SIZE)
+	for (size_t i = 0; i < nparts; i++) {
+		if (parts[i].n > 0 && EVP_MAC_update(ctx, parts[i].p, parts[i].n) != 1)
+			goto out;
+	}
+	if (EVP_MAC_final(ctx, mac, &outl, FK_CMAC_SIZE) != 1 || outl != FK_CMAC_SIZE)
 		goto out;
 	st = FUSEKEY_OK;
 out:
@@ -179,6 +187,13 @@ out:
 	if (st != FUSEKEY_OK)
 		fk_wipe(mac, FK_CMAC_SIZE);
 	return st;
+}
+
+fusekey_status fk_cmac128(const uint8_t key[FK_AES128_KEY_SIZE], const void *msg, size_t len,
+			  uint8_t mac[FK_CMAC_SIZE])
+{
+	struct fk_buf part = {msg, len};
+	return fk_cmac128_parts(key, &part, 1, mac);
 }
 
 /* ---- AES-128-GCM ---- */

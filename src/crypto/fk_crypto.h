@@ -48,9 +48,17 @@ bool fk_ct_equal(const void *a, const void *b, size_t n);
 /* Cryptographically secure random bytes (RAND_bytes). */
 fusekey_status fk_random(void *out, size_t n) FK_WARN_UNUSED;
 
-/* AES-128-CMAC (RFC 4493) over msg. */
+/* A piece of a message made of several parts. */
+struct fk_buf {
+	const void *p;
+	size_t n;
+};
+
+/* AES-128-CMAC (RFC 4493) over msg, or over the concatenation of parts. */
 fusekey_status fk_cmac128(const uint8_t key[FK_AES128_KEY_SIZE], const void *msg, size_t len,
 			  uint8_t mac[FK_CMAC_SIZE]) FK_WARN_UNUSED;
+fusekey_status fk_cmac128_parts(const uint8_t key[FK_AES128_KEY_SIZE], const struct fk_buf *parts,
+				size_t nparts, uint8_t mac[FK_CMAC_SIZE]) FK_WARN_UNUSED;
 
 /*
  * AES-128-GCM with a 12-byte IV and a 16-byte tag. Either of aad/pt may be
@@ -71,10 +79,6 @@ fusekey_status fk_gcm128_decrypt(const uint8_t key[FK_AES128_KEY_SIZE],
 				 const uint8_t tag[FK_GCM_TAG_SIZE], uint8_t *pt) FK_WARN_UNUSED;
 
 /* SHA-256 of the concatenation of up to n parts. */
-struct fk_buf {
-	const void *p;
-	size_t n;
-};
 fusekey_status fk_sha256(const void *msg, size_t len, uint8_t out[FK_SHA256_SIZE]) FK_WARN_UNUSED;
 fusekey_status fk_sha256_parts(const struct fk_buf *parts, size_t nparts,
 			       uint8_t out[FK_SHA256_SIZE]) FK_WARN_UNUSED;

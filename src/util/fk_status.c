@@ -52,6 +52,14 @@ static const struct status_row rows[] = {
 	[FUSEKEY_ERR_POLICY_MISMATCH] = {"FUSEKEY_ERR_POLICY_MISMATCH",
 					 "the key was made under another policy than required",
 					 0x3001},
+	/* The SDK's sgx_dh collapses every handshake failure to UNEXPECTED (sgx.md §8.5). */
+	[FUSEKEY_ERR_HANDSHAKE] = {"FUSEKEY_ERR_HANDSHAKE",
+				   "local attestation failed: a message is not authentic", 0x0001},
+	[FUSEKEY_ERR_PEER_IDENTITY] = {"FUSEKEY_ERR_PEER_IDENTITY",
+				       "the peer enclave's identity is not an allowed one", 0x0001},
+	[FUSEKEY_ERR_EXHAUSTED] = {"FUSEKEY_ERR_EXHAUSTED",
+				   "the channel's message counter is used up: start a new session",
+				   0x0001},
 };
 
 static const struct status_row *row(fusekey_status status)
