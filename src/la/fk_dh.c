@@ -594,8 +594,9 @@ enum fk_dh_mismatch fk_dh_identity_check(const struct fk_sgx_report_body *b,
 	uint64_t flags = fk_le64(b->attributes.flags), xfrm = fk_le64(b->attributes.xfrm);
 	if ((flags & FK_SGX_FLAGS_DEBUG) && !e->allow_debug)
 		return FK_DH_MISMATCH_DEBUG;
-	if ((flags & e->attr_flags_mask) != (e->attr_flags_value & e->attr_flags_mask) ||
-	    (xfrm & e->attr_xfrm_mask) != (e->attr_xfrm_value & e->attr_xfrm_mask))
+	/* A value with bits outside its mask matches nothing: fail closed. */
+	if ((flags & e->attr_flags_mask) != e->attr_flags_value ||
+	    (xfrm & e->attr_xfrm_mask) != e->attr_xfrm_value)
 		return FK_DH_MISMATCH_ATTRIBUTES;
 	if (fk_le16(b->isv_svn) < e->min_isv_svn)
 		return FK_DH_MISMATCH_ISVSVN;

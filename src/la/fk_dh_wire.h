@@ -86,7 +86,8 @@ struct fk_dh_sdk_identity {
  * 28 little-endian u16: target_spec[0] = (entries << 8) | revision-of-spec
  * (low byte must be 0), then one entry per copied field:
  * size = 1 << (e & 0xF), source offset in sgx_report_t = (int16_t)e >> 4
- * (negative: leave zero), destination = running offset aligned to size.
+ * (-1: leave zero; other negative offsets are refused), destination =
+ * running offset aligned to size.
  */
 struct fk_dh_proto_spec {
 	uint8_t signature[6]; /* "SGX LA" */
