@@ -184,13 +184,14 @@ fusekey_status fk_dh_responder_gen_msg1(struct fk_dh_session *s, struct fk_platf
 	struct fk_sgx_report self;
 	fusekey_status st;
 
+	if (msg1 != NULL)
+		memset(msg1, 0, sizeof(*msg1));
 	if (s == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	if (!in_state(s, FK_DH_ROLE_RESPONDER, FK_DH_STATE_RESET))
 		return fail(s, FUSEKEY_ERR_INVALID_STATE);
 	if (p == NULL || msg1 == NULL)
 		return fail(s, FUSEKEY_ERR_INVALID_PARAMETER);
-	memset(msg1, 0, sizeof(*msg1));
 	/* The SDK builds msg1's target from its own report, through the LAv2 spec. */
 	st = fk_platform_create_report(p, NULL, NULL, &self);
 	if (st != FUSEKEY_OK)
@@ -221,6 +222,8 @@ fusekey_status fk_dh_initiator_proc_msg1(struct fk_dh_session *s, struct fk_plat
 	uint8_t rd[FK_SGX_REPORT_DATA_SIZE] = {0};
 	fusekey_status st;
 
+	if (msg2 != NULL)
+		memset(msg2, 0, sizeof(*msg2));
 	if (s == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	if (!in_state(s, FK_DH_ROLE_INITIATOR, FK_DH_STATE_INITIATOR_WAIT_M1))
@@ -228,7 +231,6 @@ fusekey_status fk_dh_initiator_proc_msg1(struct fk_dh_session *s, struct fk_plat
 	if (p == NULL || msg1 == NULL || msg2 == NULL ||
 	    (version != FK_DH_LAV1 && version != FK_DH_LAV2))
 		return fail(s, FUSEKEY_ERR_INVALID_PARAMETER);
-	memset(msg2, 0, sizeof(*msg2));
 	s->version = (uint8_t)version;
 	memcpy(s->g_peer, msg1->g_a, FK_DH_PUB_SIZE);
 	st = ephemeral(s);
@@ -311,14 +313,12 @@ static fusekey_status check_msg2_lav1(struct fk_dh_session *s, struct fk_platfor
 /*
  * LAv2 msg2: report_data carries the initiator's proto_spec; the report must
  * verify with report_data = SHA-256(proto_spec || g_b) || zeros, and
- * cmac = CMAC(SMK, g_b). The spec must be one we can build a target from.
+ * cmac = CMAC(SMK, g_b).
  */
 static fusekey_status check_msg2_lav2(struct fk_dh_session *s, struct fk_platform *p,
-				      const struct fk_dh_msg2 *msg2, struct fk_sgx_target_info *ti)
+				      const struct fk_dh_msg2 *msg2)
 {
 	struct fk_sgx_report restored;
-	const struct fk_dh_proto_spec *ps =
-		(const struct fk_dh_proto_spec *)(const void *)msg2->report.body.report_data;
 	uint8_t mac[FK_CMAC_SIZE];
 	fusekey_status st;
 
@@ -336,11 +336,7 @@ static fusekey_status check_msg2_lav2(struct fk_dh_session *s, struct fk_platfor
 	st = fk_cmac128(s->smk, s->g_peer, FK_DH_PUB_SIZE, mac);
 	if (st != FUSEKEY_OK)
 		return st;
-	if (!fk_ct_equal(mac, msg2->cmac, sizeof(mac)))
-		return FUSEKEY_ERR_HANDSHAKE;
-	if (!fk_dh_make_target_info(ps, &msg2->report, ti))
-		return FUSEKEY_ERR_HANDSHAKE;
-	return FUSEKEY_OK;
+	return fk_ct_equal(mac, msg2->cmac, sizeof(mac)) ? FUSEKEY_OK : FUSEKEY_ERR_HANDSHAKE;
 }
 
 fusekey_status fk_dh_responder_proc_msg2(struct fk_dh_session *s, struct fk_platform *p,
@@ -356,6 +352,8 @@ fusekey_status fk_dh_responder_proc_msg2(struct fk_dh_session *s, struct fk_plat
 
 	if (msg3_len != NULL)
 		*msg3_len = 0;
+	if (msg3 != NULL)
+		memset(msg3, 0, msg3_cap);
 	if (s == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	if (!in_state(s, FK_DH_ROLE_RESPONDER, FK_DH_STATE_RESPONDER_WAIT_M2))
@@ -365,7 +363,6 @@ fusekey_status fk_dh_responder_proc_msg2(struct fk_dh_session *s, struct fk_plat
 	    msg3_cap < FK_DH_MSG3_FIXED_SIZE + props_len)
 		return fail(s, FUSEKEY_ERR_INVALID_PARAMETER);
 	size_t total = FK_DH_MSG3_FIXED_SIZE + props_len;
-	memset(msg3, 0, total);
 
 	memcpy(s->g_peer, msg2->g_b, FK_DH_PUB_SIZE);
 	st = derive_keys(s);
@@ -383,11 +380,21 @@ fusekey_status fk_dh_responder_proc_msg2(struct fk_dh_session *s, struct fk_plat
 		struct fk_buf parts[2] = {{s->g_peer, FK_DH_PUB_SIZE}, {s->g_own, FK_DH_PUB_SIZE}};
 		st = fk_sha256_parts(parts, 2, rd); /* SHA-256(g_b || g_a) || zeros */
 	} else if (st == FUSEKEY_ERR_HANDSHAKE || st == FUSEKEY_ERR_KDF_MISMATCH) {
-		st = check_msg2_lav2(s, p, msg2, &ti);
+		st = check_msg2_lav2(s, p, msg2);
 		if (st == FUSEKEY_ERR_HANDSHAKE && kdf_wrong)
 			st = FUSEKEY_ERR_KDF_MISMATCH;
 		if (st != FUSEKEY_OK)
 			goto out;
+		/*
+		 * An authentic msg2 whose spec we cannot build a target from: the
+		 * SDK fails later, in generate_message3, with UNEXPECTED.
+		 */
+		const struct fk_dh_proto_spec *ps =
+			(const struct fk_dh_proto_spec *)(const void *)msg2->report.body.report_data;
+		if (!fk_dh_make_target_info(ps, &msg2->report, &ti)) {
+			st = FUSEKEY_ERR_HANDSHAKE;
+			goto out;
+		}
 		s->version = FK_DH_LAV2;
 		/* SHA-256(g_a || ps) || zeros, ps the spec as received */
 		struct fk_buf parts[2] = {{s->g_own, FK_DH_PUB_SIZE},
@@ -715,14 +722,14 @@ fusekey_status fk_dh_open(struct fk_dh_session *s, const uint8_t *rec, size_t re
 
 	if (pt_len != NULL)
 		*pt_len = 0;
+	if (pt != NULL)
+		memset(pt, 0, pt_cap);
 	if (s == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	if (s->state != FK_DH_STATE_PEER_CHECKED)
 		return fail(s, FUSEKEY_ERR_INVALID_STATE);
 	if (rec == NULL || pt_len == NULL || (pt == NULL && pt_cap != 0))
 		return fail(s, FUSEKEY_ERR_INVALID_PARAMETER);
-	if (pt != NULL)
-		memset(pt, 0, pt_cap);
 	if (rec_len < FK_DH_RECORD_OVERHEAD ||
 	    rec_len - FK_DH_RECORD_OVERHEAD > FK_DH_RECORD_MAX_PAYLOAD)
 		return fail(s, FUSEKEY_ERR_MAC_MISMATCH);

@@ -26,6 +26,8 @@
  * FUSEKEY_ERR_KDF_MISMATCH when msg2 fails both versions and its LAv1 KDF id
  * was wrong; platform and crypto-library failures keep their own status
  * (all map to SGX_ERROR_UNEXPECTED, NO_MEMORY to OUT_OF_MEMORY).
+ * A step that fails leaves its output message (msg1, msg2, msg3) all zero,
+ * and fk_dh_open leaves pt all zero, whatever the failure.
  */
 #ifndef FK_DH_H
 #define FK_DH_H
