@@ -15,7 +15,7 @@ CLANG_BUILD ?= build-clang
 BENCH_BUILD ?= build-release
 FUZZ_BUILD  ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := unseal sigstruct key_request
+FUZZ_TARGETS := unseal sigstruct key_request dh
 MESON       ?= meson
 
 DEB_PACKAGES := meson ninja-build pkg-config gcc clang libssl-dev libjansson-dev \

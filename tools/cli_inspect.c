@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `fusekey inspect`: describe an SGX artifact from its public bytes alone
- * (sealed blob, report, target info, key request, SIGSTRUCT). No key is
- * derived and no secret exists here: a sealed blob's ciphertext is never
- * shown, only its lengths, tag and (public, in-clear) AAD.
+ * (sealed blob, report, target info, key request, SIGSTRUCT, the sgx_dh
+ * local-attestation messages). No key is derived and no secret exists here:
+ * a sealed blob's ciphertext is never shown, only its lengths, tag and
+ * (public, in-clear) AAD; nothing in msg1, msg2 or msg3 is secret, and their
+ * MACs cannot be checked from outside (the output says so).
  *
  * Each type is described once, as an ordered JSON object; the readable output
  * is a flat "field: value" rendering of the same object, so both always agree.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -15,6 +18,7 @@
 #include "crypto/fk_crypto.h"
 #include "delivery/fk_bundle.h"
 #include "delivery/fk_wire.h"
+#include "la/fk_dh.h"
 #include "platform/fk_sigstruct.h"
 #include "seal/fk_seal.h"
 #include "util/fk_file.h"
@@ -28,13 +32,17 @@ enum itype {
 	T_KEYREQUEST,
 	T_SEALED_KEY,
 	T_DERIVE,
+	T_DH_MSG1,
+	T_DH_MSG2,
+	T_DH_MSG3,
 };
 
 static const char *const type_names[] = {
 	"auto", "sealed", "report", "targetinfo", "sigstruct", "keyrequest", "sealed-key", "derive",
+	"dh-msg1", "dh-msg2", "dh-msg3",
 };
 
-/* AAD is public (stored in clear) but may be large: shown up to this size. */
+/* AAD and msg3's additional_prop are public but may be large: shown up to this size. */
 enum { AAD_SHOW_MAX = 64 };
 
 /* KEYID of reports made in SDK simulation mode: ff00 x 8 || 16 zero bytes (sgx.md §5). */
@@ -403,6 +411,22 @@ static int describe_derive(const uint8_t *buf, size_t len, json_t *o, struct emu
 	return CLI_EXIT_OK;
 }
 
+/* Reserved bytes of a report body (the CET byte excepted): zero in every EREPORT output. */
+static bool report_reserved_zero(const struct fk_sgx_report_body *b)
+{
+	return fk_sgx_all_zero(b->reserved1 + 1, sizeof(b->reserved1) - 1) &&
+	       fk_sgx_all_zero(b->reserved2, sizeof(b->reserved2)) &&
+	       fk_sgx_all_zero(b->reserved3, sizeof(b->reserved3)) &&
+	       fk_sgx_all_zero(b->reserved4, sizeof(b->reserved4));
+}
+
+/* Reserved bytes of a target info (the CET byte excepted): zero in every real one. */
+static bool targetinfo_reserved_zero(const struct fk_sgx_target_info *t)
+{
+	return t->reserved1[1] == 0 && fk_sgx_all_zero(t->reserved2, sizeof(t->reserved2)) &&
+	       fk_sgx_all_zero(t->reserved3, sizeof(t->reserved3));
+}
+
 static int describe_report(const uint8_t *buf, json_t *o, struct emulation *e)
 {
 	const struct fk_sgx_report *r = (const struct fk_sgx_report *)buf;
@@ -428,11 +452,7 @@ static int describe_report(const uint8_t *buf, json_t *o, struct emulation *e)
 	}
 	json_decref(idj);
 	jset(o, "report_data", cli_json_hex(b->report_data, sizeof(b->report_data)));
-	jset(o, "reserved_zero",
-	     json_boolean(fk_sgx_all_zero(b->reserved1 + 1, sizeof(b->reserved1) - 1) &&
-			  fk_sgx_all_zero(b->reserved2, sizeof(b->reserved2)) &&
-			  fk_sgx_all_zero(b->reserved3, sizeof(b->reserved3)) &&
-			  fk_sgx_all_zero(b->reserved4, sizeof(b->reserved4))));
+	jset(o, "reserved_zero", json_boolean(report_reserved_zero(b)));
 	jset(o, "key_id", cli_json_hex(r->key_id, sizeof(r->key_id)));
 	jset(o, "mac", cli_json_hex(r->mac, sizeof(r->mac)));
 	jset(o, "mac_note", json_string("only the target enclave can verify the MAC"));
@@ -450,11 +470,302 @@ static int describe_targetinfo(const uint8_t *buf, json_t *o)
 	jset(o, "config_svn", json_integer(fk_le16(t->config_svn)));
 	jset(o, "misc_select", cli_json_u64hex(fk_le32(t->misc_select), 8));
 	jset(o, "config_id", cli_json_hex(t->config_id, sizeof(t->config_id)));
-	jset(o, "reserved_zero",
-	     json_boolean(t->reserved1[1] == 0 &&
-			  fk_sgx_all_zero(t->reserved2, sizeof(t->reserved2)) &&
-			  fk_sgx_all_zero(t->reserved3, sizeof(t->reserved3))));
+	jset(o, "reserved_zero", json_boolean(targetinfo_reserved_zero(t)));
 	return CLI_EXIT_OK;
+}
+
+/* ---- local attestation: sgx_dh msg1, msg2, msg3 (la/fk_dh_wire.h) ---- */
+
+static const char dh_public_note[] =
+	"public: nothing in a local-attestation message is secret (the ephemeral private keys, "
+	"the SMK and the AEK never travel)";
+
+/*
+ * Is pub (sgx_ec256_public_t) a P-256 point? fk_p256_ecdh validates its peer
+ * point (coordinates < p, on the curve, not infinity) before anything else;
+ * with the scalar 1 it computes nothing secret (1 * Q = Q). *valid is set;
+ * a status other than OK means the crypto library itself failed.
+ */
+static fusekey_status p256_point_valid(const uint8_t pub[FK_DH_PUB_SIZE], bool *valid)
+{
+	static const uint8_t one[FK_P256_PRIV_SIZE] = {1}; /* little-endian scalar 1 */
+	uint8_t x[FK_P256_SHARED_SIZE];
+	fusekey_status st = fk_p256_ecdh(one, pub, x);
+
+	*valid = st == FUSEKEY_OK;
+	return st == FUSEKEY_ERR_INVALID_PARAMETER ? FUSEKEY_OK : st;
+}
+
+static int point_json(const uint8_t pub[FK_DH_PUB_SIZE], json_t *o, const char *key)
+{
+	bool valid = false;
+	fusekey_status st = p256_point_valid(pub, &valid);
+	json_t *pt;
+
+	if (st != FUSEKEY_OK)
+		return cli_fail(st, "checking the P-256 point");
+	pt = json_object();
+	jset(pt, "x", cli_json_hex(pub, FK_DH_PUB_SIZE / 2));
+	jset(pt, "y", cli_json_hex(pub + FK_DH_PUB_SIZE / 2, FK_DH_PUB_SIZE / 2));
+	jset(pt, "byte_order",
+	     json_string("x and y little-endian, as SGX stores them (sgx_ec256_public_t)"));
+	jset(pt, "valid_p256_point", json_boolean(valid));
+	jset(o, key, pt);
+	return CLI_EXIT_OK;
+}
+
+static int nested_report(const uint8_t *buf, json_t *o, const char *key, struct emulation *e)
+{
+	json_t *r = json_object();
+	int rc = describe_report(buf, r, e);
+	jset(o, key, r);
+	return rc;
+}
+
+/* Fields a proto-spec entry may copy: offset and size in sgx_report_t, in the target info. */
+struct field_name {
+	unsigned off, size;
+	const char *name;
+};
+static const struct field_name report_fields[] = {
+	{0, 16, "cpu_svn"},	   {16, 4, "misc_select"},    {20, 1, "cet_attributes"},
+	{32, 16, "isv_ext_prod_id"}, {48, 16, "attributes"},	   {64, 32, "mr_enclave"},
+	{128, 32, "mr_signer"},	   {192, 64, "config_id"},    {256, 2, "isv_prod_id"},
+	{258, 2, "isv_svn"},	   {260, 2, "config_svn"},    {304, 16, "isv_family_id"},
+	{320, 64, "report_data"},  {384, 32, "key_id"},	      {416, 16, "mac"},
+};
+static const struct field_name target_fields[] = {
+	{0, 32, "mr_enclave"}, {32, 16, "attributes"}, {48, 1, "cet_attributes"},
+	{50, 2, "config_svn"}, {52, 4, "misc_select"}, {64, 64, "config_id"},
+};
+
+static json_t *field_name_json(const struct field_name *t, size_t n, size_t off, size_t size)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].off == off && t[i].size == size)
+			return json_string(t[i].name);
+	return json_null();
+}
+
+/*
+ * The LAv2 protocol spec a msg2 carries in report_data: each target_spec entry
+ * decoded as the SDK's make_target_info reads it (fk_dh_wire.h), whether that
+ * function accepts it, and whether it is the SDK's own spec.
+ */
+static json_t *proto_spec_json(const struct fk_dh_proto_spec *ps,
+			       const struct fk_sgx_report *report)
+{
+	json_t *o = json_object(), *copies = json_array();
+	uint16_t head = fk_le16(ps->target_spec[0]);
+	size_t n = head >> 8, d = 0;
+	struct fk_sgx_target_info ti;
+
+	jset(o, "signature", json_string("SGX LA"));
+	jset(o, "ver", json_integer(ps->ver));
+	jset(o, "rev", json_integer(ps->rev));
+	jset(o, "spec_revision", json_integer(head & 0xFF));
+	jset(o, "entries", json_integer((json_int_t)n));
+	for (size_t i = 1; i <= n && i <= FK_DH_PROTO_SPEC_ENTRIES_MAX; i++) {
+		uint16_t ent = fk_le16(ps->target_spec[i]);
+		size_t size = (size_t)1 << (ent & 0xF);
+		long src = (long)(ent >> 4); /* 12-bit signed: negative = leave zero */
+		json_t *c = json_object();
+
+		if (src >= 2048)
+			src -= 4096;
+		d = (d + size - 1) & ~(size - 1);
+		jset(c, "size", json_integer((json_int_t)size));
+		jset(c, "source_offset", json_integer(src));
+		jset(c, "source_field",
+		     src == -1 ? json_string("none (left zero)")
+		     : src < 0 ? json_null()
+			       : field_name_json(report_fields,
+						 sizeof(report_fields) / sizeof(report_fields[0]),
+						 (size_t)src, size));
+		jset(c, "destination", json_integer((json_int_t)d));
+		jset(c, "destination_field",
+		     field_name_json(target_fields,
+				     sizeof(target_fields) / sizeof(target_fields[0]), d, size));
+		json_array_append_new(copies, c);
+		d += size;
+	}
+	jset(o, "copies", copies);
+	jset(o, "valid", json_boolean(fk_dh_make_target_info(ps, report, &ti)));
+	/* Public constant: plain memcmp. */
+	jset(o, "equals_sdk_spec",
+	     json_boolean(memcmp(ps, &fk_dh_lav2_proto_spec, sizeof(*ps)) == 0));
+	return o;
+}
+
+static const uint8_t lav2_prefix[7] = {'S', 'G', 'X', ' ', 'L', 'A', 2};
+
+static bool rd_is_lav1(const uint8_t rd[FK_SGX_REPORT_DATA_SIZE])
+{
+	return fk_le16(rd + 32) == FK_DH_KDF_ID;
+}
+
+static bool rd_is_lav2(const uint8_t rd[FK_SGX_REPORT_DATA_SIZE])
+{
+	return memcmp(rd, lav2_prefix, sizeof(lav2_prefix)) == 0;
+}
+
+/* Which protocol a msg2 follows, read from its report_data (sgx.md §8.5 step 4). */
+static json_t *msg2_protocol_json(const struct fk_dh_msg2 *m)
+{
+	const uint8_t *rd = m->report.body.report_data;
+	bool v1 = rd_is_lav1(rd), v2 = rd_is_lav2(rd);
+	json_t *o = json_object();
+
+	jset(o, "version", json_string(v1 && v2 ? "ambiguous (LAv1 and LAv2 shapes)"
+				       : v1	? "LAv1"
+				       : v2	? "LAv2"
+						: "unknown"));
+	if (v1) {
+		jset(o, "kdf_id", cli_json_u64hex(fk_le16(rd + 32), 4));
+		jset(o, "report_data_sha256", cli_json_hex(rd, 32));
+		jset(o, "report_data_rest_zero", json_boolean(fk_sgx_all_zero(rd + 34, 30)));
+	}
+	if (v2) {
+		const void *ps = rd; /* report_data[0..64) is the la_proto_spec_t */
+		jset(o, "proto_spec", proto_spec_json(ps, &m->report));
+	}
+	if (v1 && v2)
+		jset(o, "binding", json_string("report_data has both shapes: an SDK responder "
+					       "tries LAv1 first, then LAv2"));
+	else if (v1)
+		jset(o, "binding", json_string("report_data[0..32) binds SHA-256(g_a||g_b), not "
+					       "checkable without msg1"));
+	else if (v2)
+		jset(o, "binding",
+		     json_string("report_data carries the proto spec; the report's MAC was made "
+				 "over report_data = SHA-256(proto_spec||g_b) || 32 zero bytes, so "
+				 "the report as sent does not verify as is"));
+	else
+		jset(o, "binding",
+		     json_string("report_data is neither LAv1 (KDF id 01 00 at [32..34)) nor "
+				 "LAv2 (\"SGX LA\" 02 at [0..7)): an SDK responder refuses it"));
+	jset(o, "cmac_covers", json_string(v1 && !v2   ? "the report (432 bytes), under the SMK"
+					   : v2 && !v1 ? "g_b, under the SMK"
+						       : "the report (LAv1) or g_b (LAv2), under "
+							 "the SMK"));
+	return o;
+}
+
+static int describe_dh_msg1(const uint8_t *buf, json_t *o)
+{
+	const struct fk_dh_msg1 *m = (const struct fk_dh_msg1 *)(const void *)buf;
+	json_t *t;
+	int rc = point_json(m->g_a, o, "g_a");
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	t = json_object();
+	describe_targetinfo((const uint8_t *)&m->target, t);
+	jset(o, "target", t);
+	jset(o, "target_note", json_string("the responder's own target info: the initiator "
+					   "makes the report of msg2 for this enclave"));
+	jset(o, "verification",
+	     json_string("nothing verified: msg1 has no MAC; g_a and the target are "
+			 "authenticated only inside the session (msg3's report binds g_a)"));
+	jset(o, "note", json_string(dh_public_note));
+	return CLI_EXIT_OK;
+}
+
+static int describe_dh_msg2(const uint8_t *buf, json_t *o, struct emulation *e)
+{
+	const struct fk_dh_msg2 *m = (const struct fk_dh_msg2 *)(const void *)buf;
+	int rc = point_json(m->g_b, o, "g_b");
+
+	if (rc == CLI_EXIT_OK)
+		rc = nested_report((const uint8_t *)&m->report, o, "report", e);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	jset(o, "cmac", cli_json_hex(m->cmac, sizeof(m->cmac)));
+	jset(o, "protocol", msg2_protocol_json(m));
+	jset(o, "verification",
+	     json_string("not verified: the CMAC needs the session's SMK and the report's MAC "
+			 "the responder's report key; only the responder enclave can check them"));
+	jset(o, "note", json_string(dh_public_note));
+	return CLI_EXIT_OK;
+}
+
+/*
+ * msg3 framing: at least the fixed part, additional_prop_length within
+ * FK_DH_PROPS_MAX and exactly the rest of the file. *n is the length field
+ * (0 when the file is shorter than the fixed part).
+ */
+static bool msg3_framed(const uint8_t *buf, size_t len, uint32_t *n)
+{
+	*n = 0;
+	if (len < FK_DH_MSG3_FIXED_SIZE)
+		return false;
+	*n = fk_le32(((const struct fk_dh_msg3 *)(const void *)buf)->additional_prop_length);
+	return *n <= FK_DH_PROPS_MAX && len == FK_DH_MSG3_FIXED_SIZE + (size_t)*n;
+}
+
+static int describe_dh_msg3(const uint8_t *buf, size_t len, json_t *o, struct emulation *e)
+{
+	const struct fk_dh_msg3 *m = (const struct fk_dh_msg3 *)(const void *)buf;
+	const uint8_t *rd = m->report.body.report_data;
+	size_t shown;
+	uint32_t n;
+	json_t *pr;
+	int rc;
+
+	if (!msg3_framed(buf, len, &n))
+		return CLI_EXIT_INTERNAL; /* choose_type checked it */
+	jset(o, "cmac", cli_json_hex(m->cmac, sizeof(m->cmac)));
+	jset(o, "cmac_covers",
+	     json_string("LAv1: report || additional_prop_length || additional_prop; LAv2: "
+			 "additional_prop || g_a; under the SMK"));
+	rc = nested_report((const uint8_t *)&m->report, o, "report", e);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	pr = json_object();
+	jset(pr, "version", json_string("not visible in msg3 (it follows msg2's)"));
+	jset(pr, "report_data_sha256", cli_json_hex(rd, 32));
+	jset(pr, "report_data_rest_zero", json_boolean(fk_sgx_all_zero(rd + 32, 32)));
+	jset(pr, "binding",
+	     json_string("report_data[0..32) binds SHA-256(g_b||g_a) (LAv1) or "
+			 "SHA-256(g_a||proto_spec) (LAv2), not checkable without msg1 and msg2"));
+	jset(o, "protocol", pr);
+	jset(o, "additional_prop_length", json_integer(n));
+	shown = n < AAD_SHOW_MAX ? n : AAD_SHOW_MAX;
+	jset(o, "additional_prop",
+	     n == 0 ? json_null() : cli_json_hex(buf + FK_DH_MSG3_FIXED_SIZE, shown));
+	jset(o, "additional_prop_truncated", json_boolean(n > shown));
+	jset(o, "verification",
+	     json_string("not verified: the CMAC needs the session's SMK and the report's MAC "
+			 "the initiator's report key; only the initiator enclave can check them"));
+	jset(o, "note", json_string(dh_public_note));
+	return CLI_EXIT_OK;
+}
+
+/* Shapes for --type auto: only what a real message has and no other type can. */
+static bool looks_like_msg1(const uint8_t *buf, size_t len)
+{
+	const struct fk_dh_msg1 *m = (const struct fk_dh_msg1 *)(const void *)buf;
+	bool valid = false;
+	return len == FK_DH_MSG1_SIZE && targetinfo_reserved_zero(&m->target) &&
+	       p256_point_valid(m->g_a, &valid) == FUSEKEY_OK && valid;
+}
+
+static bool looks_like_msg2(const uint8_t *buf, size_t len)
+{
+	const struct fk_dh_msg2 *m = (const struct fk_dh_msg2 *)(const void *)buf;
+	const uint8_t *rd = m->report.body.report_data;
+	bool valid = false;
+	return len == FK_DH_MSG2_SIZE && report_reserved_zero(&m->report.body) &&
+	       ((rd_is_lav1(rd) && fk_sgx_all_zero(rd + 34, 30)) || rd_is_lav2(rd)) &&
+	       p256_point_valid(m->g_b, &valid) == FUSEKEY_OK && valid;
+}
+
+static bool looks_like_msg3(const uint8_t *buf, size_t len)
+{
+	const struct fk_dh_msg3 *m = (const struct fk_dh_msg3 *)(const void *)buf;
+	uint32_t n;
+	return msg3_framed(buf, len, &n) && report_reserved_zero(&m->report.body) &&
+	       fk_sgx_all_zero(m->report.body.report_data + 32, 32);
 }
 
 static int describe_keyrequest(const uint8_t *buf, json_t *o, struct emulation *e)
@@ -545,20 +856,37 @@ static enum itype detect(const uint8_t *buf, size_t len)
 		return T_REPORT;
 	if (len == FK_SGX_KEY_REQUEST_SIZE) {
 		const struct fk_sgx_key_request *kr = (const struct fk_sgx_key_request *)buf;
-		/* Stricter than size alone: a key request has zero reserved fields, a
-		 * known key name and policy bits within 0x3F. */
+		/*
+		 * 512 bytes: a key request, a target info, a msg2 (or a msg3 with 60
+		 * bytes of additional_prop). Each only by a shape the others cannot
+		 * have: a key request has zero reserved fields, a known key name and
+		 * policy bits within 0x3F; a target info zero reserved bytes
+		 * (128..512 among them, where a msg2 has its report); a msg2 a P-256
+		 * point and an LAv1/LAv2 report_data. Anything else: give --type.
+		 */
 		if (fk_sgx_all_zero(kr->reserved1, sizeof(kr->reserved1)) &&
 		    fk_sgx_all_zero(kr->reserved2, sizeof(kr->reserved2)) &&
 		    fk_le16(kr->key_name) <= FK_SGX_KEYNAME_SEAL &&
 		    (fk_le16(kr->key_policy) & ~FK_SGX_KEYPOLICY_VALID) == 0)
 			return T_KEYREQUEST;
-		return T_TARGETINFO;
+		if (targetinfo_reserved_zero((const struct fk_sgx_target_info *)buf))
+			return T_TARGETINFO;
+		if (looks_like_msg2(buf, len))
+			return T_DH_MSG2;
+		return looks_like_msg3(buf, len) ? T_DH_MSG3 : T_AUTO;
 	}
 	if (len >= FK_SGX_SEALED_HDR_SIZE && fk_sealed_parse(buf, len, &info) == FUSEKEY_OK &&
 	    info.length_matches) {
 		struct cli_binding b;
 		return cli_sealed_key_decode(buf, len, &info, &b) ? T_SEALED_KEY : T_SEALED;
 	}
+	/* 576 bytes and not a consistent sealed blob (a msg1 never is: its bytes
+	 * 512..576, the blob's length fields, are reserved zero). */
+	if (looks_like_msg1(buf, len))
+		return T_DH_MSG1;
+	/* 452 + n with n its own length field (a sealed blob has zero there). */
+	if (looks_like_msg3(buf, len))
+		return T_DH_MSG3;
 	/* derive.json: a JSON object tagged "format": "fusekey-derive". */
 	{
 		size_t i = 0;
@@ -588,6 +916,10 @@ static size_t type_size(enum itype t)
 		return FK_SGX_KEY_REQUEST_SIZE;
 	case T_SIGSTRUCT:
 		return FK_SGX_SIGSTRUCT_SIZE;
+	case T_DH_MSG1:
+		return FK_DH_MSG1_SIZE;
+	case T_DH_MSG2:
+		return FK_DH_MSG2_SIZE;
 	default:
 		return 0;
 	}
@@ -616,6 +948,16 @@ static void render(FILE *f, const char *prefix, json_t *o)
 		case JSON_ARRAY: {
 			size_t i;
 			json_t *item;
+			if (json_is_object(json_array_get(v, 0))) {
+				/* A list of objects: "name.INDEX.field: value" */
+				json_array_foreach(v, i, item)
+				{
+					char sub[160];
+					snprintf(sub, sizeof(sub), "%s.%zu.", name, i);
+					render(f, sub, item);
+				}
+				break;
+			}
 			fprintf(f, "%s: ", name);
 			if (json_array_size(v) == 0)
 				fputs("none", f);
@@ -657,7 +999,8 @@ static int parse_type(const char *s, enum itype *t)
 	}
 	return cli_usage_err("inspect",
 			     "--type must be one of auto, sealed, report, targetinfo, "
-			     "sigstruct, keyrequest, sealed-key, derive; got '%s'",
+			     "sigstruct, keyrequest, sealed-key, derive, dh-msg1, dh-msg2, "
+			     "dh-msg3; got '%s'",
 			     s);
 }
 
@@ -678,6 +1021,12 @@ static int describe(enum itype t, const uint8_t *buf, size_t len, json_t *o, str
 		return describe_sealed_key(buf, len, o, e);
 	case T_DERIVE:
 		return describe_derive(buf, len, o, e);
+	case T_DH_MSG1:
+		return describe_dh_msg1(buf, o);
+	case T_DH_MSG2:
+		return describe_dh_msg2(buf, o, e);
+	case T_DH_MSG3:
+		return describe_dh_msg3(buf, len, o, e);
 	default:
 		return CLI_EXIT_INTERNAL;
 	}
@@ -691,9 +1040,28 @@ static int choose_type(const char *path, const uint8_t *buf, size_t len, enum it
 		if (*t != T_AUTO)
 			return CLI_EXIT_OK;
 		cli_err("cannot tell what '%s' is (%zu bytes): not a 1808-byte SIGSTRUCT, 432-byte "
-			"report, 512-byte target info or key request, a consistent sealed blob, or "
-			"a fusekey derive descriptor; give --type",
+			"report, 512-byte key request, target info or dh-msg2, 576-byte dh-msg1, "
+			"dh-msg3 (452 + its additional_prop_length), consistent sealed blob, or "
+			"fusekey derive descriptor; give --type",
 			path, len);
+		return CLI_EXIT_FORMAT;
+	}
+	if (*t == T_DH_MSG3) {
+		uint32_t n;
+		if (msg3_framed(buf, len, &n))
+			return CLI_EXIT_OK;
+		if (len < FK_DH_MSG3_FIXED_SIZE)
+			cli_err("'%s' is %zu bytes: a dh-msg3 is at least %d bytes (%d + its "
+				"additional_prop_length)",
+				path, len, FK_DH_MSG3_FIXED_SIZE, FK_DH_MSG3_FIXED_SIZE);
+		else if (n > FK_DH_PROPS_MAX)
+			cli_err("'%s' is not a dh-msg3: its additional_prop_length %" PRIu32
+				" is over the limit of %d bytes (the message would be %zu bytes)",
+				path, n, FK_DH_PROPS_MAX, FK_DH_MSG3_FIXED_SIZE + (size_t)n);
+		else
+			cli_err("'%s' is %zu bytes: its additional_prop_length %" PRIu32
+				" makes a dh-msg3 of exactly %zu bytes",
+				path, len, n, FK_DH_MSG3_FIXED_SIZE + (size_t)n);
 		return CLI_EXIT_FORMAT;
 	}
 	if (type_size(*t) != 0 && len != type_size(*t)) {

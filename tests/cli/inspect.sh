@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # fusekey inspect: every artifact type, readable and JSON, with the emulation line.
+# The SDK vectors (sgx_dh messages) are read before lib.sh moves to the scratch dir.
+VEC_DIR=$(cd "$(dirname "$0")/../vectors/sgxsdk-sim" 2>/dev/null && pwd)
 source "$(dirname "$0")/lib.sh" "$@"
 
 S=$T/sim
@@ -149,5 +151,192 @@ expect_err 6 "an unknown 100-byte file (exit 6)" 'cannot tell' -- inspect "$T/ju
 expect_err 7 "a missing file (exit 7)" 'not found' -- inspect "$T/none"
 expect_err 2 "inspect without a file (exit 2)" 'FILE' -- inspect
 expect_err 3 "inspect --platform other (exit 3)" 'not available' -- inspect "$T/ti" --platform occlum
+
+# ---- local attestation messages (sgx_dh msg1/msg2/msg3 from the SDK vectors) ----
+# Messages and the expected values come from tests/vectors/sgxsdk-sim/dh.json
+# (dh-002: LAv1, 5-byte additional_prop; dh-006: LAv2, 100 bytes; dh-008: LAv2,
+# KSS enclaves); the report_data digests are recomputed here from the public keys.
+dh_ok=true
+python3 - "$VEC_DIR" "$T" >"$T/dh.env" 2>"$T/dh.err" <<'PY' || dh_ok=false
+import hashlib, json, sys
+vec, out = sys.argv[1], sys.argv[2]
+dh = json.load(open(vec + "/dh.json"))
+spec = json.load(open(vec + "/platform.json"))["lav2_proto_spec"]["value"]
+tr = {t["id"]: t for t in dh["transcripts"]}
+def sh(name, val):
+    print("%s='%s'" % (name, val))
+for tid, tag in (("dh-002", "V1"), ("dh-006", "V2"), ("dh-008", "KSS")):
+    t = tr[tid]
+    for m in ("msg1", "msg2", "msg3"):
+        open("%s/%s.%s" % (out, tag, m), "wb").write(bytes.fromhex(t["expected"][m]))
+    r, i = t["responder"], t["initiator"]
+    ga, gb = bytes.fromhex(r["public_key"]), bytes.fromhex(i["public_key"])
+    props = t["additional_prop"]
+    sh(tag + "_VERSION", t["version"])
+    sh(tag + "_R_MRE", r["enclave"]["mr_enclave"])
+    sh(tag + "_R_FLAGS", r["enclave"]["attributes"]["flags"])
+    sh(tag + "_R_CONFIGSVN", r["enclave"]["config_svn"])
+    sh(tag + "_R_CONFIGID", r["enclave"]["config_id"])
+    sh(tag + "_I_MRE", i["enclave"]["mr_enclave"])
+    sh(tag + "_I_MRSIGNER", i["enclave"]["mr_signer"])
+    sh(tag + "_I_PRODID", i["enclave"]["isv_prod_id"])
+    sh(tag + "_I_SVN", i["enclave"]["isv_svn"])
+    sh(tag + "_I_DEBUG", "true" if int(i["enclave"]["attributes"]["flags"], 16) & 2 else "false")
+    sh(tag + "_GA_X", ga[:32].hex())
+    sh(tag + "_GA_Y", ga[32:].hex())
+    sh(tag + "_GB_X", gb[:32].hex())
+    sh(tag + "_PROPLEN", len(props) // 2)
+    sh(tag + "_PROPS64", props[:128])
+    sh(tag + "_MSG3_SIZE", len(t["expected"]["msg3"]) // 2)
+    # what report_data[0..32) binds (sgx.md 8.5): msg2 LAv1 SHA-256(g_a||g_b);
+    # msg3 LAv1 SHA-256(g_b||g_a), LAv2 SHA-256(g_a||proto_spec)
+    sh(tag + "_M2_RD", hashlib.sha256(ga + gb).hexdigest())
+    m3 = ga + bytes.fromhex(spec) if t["version"] == "LAv2" else gb + ga
+    sh(tag + "_M3_RD", hashlib.sha256(m3).hexdigest())
+    # the spec msg2 carries, compared with platform.json independently of fusekey
+    rd = bytes.fromhex(t["expected"]["msg2"])[64 + 320:64 + 384]
+    sh(tag + "_M2_SPEC_IS_SDK", "true" if rd.hex() == spec else "false")
+PY
+check "dh: messages and expected values from the SDK vectors" $dh_ok
+# shellcheck disable=SC1091
+[ "$dh_ok" = true ] && . "$T/dh.env"
+check "dh: vectors are the versions the cases assume" [ "${V1_VERSION:-}/${V2_VERSION:-}/${KSS_VERSION:-}" = LAv1/LAv2/LAv2 ]
+
+for tag in V1 V2 KSS; do
+	expect 0 "$tag msg1: auto-detected" -- inspect "$T/$tag.msg1" --json
+	cp "$OUT" "$T/$tag.m1.json"
+	check "$tag msg1 --json parses (json.tool)" python3 -m json.tool "$T/$tag.m1.json" /dev/null
+	check "$tag msg1: type dh-msg1" json_is "$T/$tag.m1.json" type dh-msg1
+	r_mre=${tag}_R_MRE r_flags=${tag}_R_FLAGS ga_x=${tag}_GA_X ga_y=${tag}_GA_Y
+	check "$tag msg1: target mr_enclave is the responder's" json_is "$T/$tag.m1.json" target.mr_enclave "${!r_mre}"
+	check "$tag msg1: target attribute flags are the responder's" json_is "$T/$tag.m1.json" target.attributes.flags "${!r_flags}"
+	check "$tag msg1: g_a x and y (little-endian) are the responder's public key" sh -c '
+		[ "$(python3 -c "import json,sys; d=json.load(open(sys.argv[1]))[\"g_a\"]; print(d[\"x\"], d[\"y\"])" "$1")" = "$2 $3" ]' _ "$T/$tag.m1.json" "${!ga_x}" "${!ga_y}"
+	check "$tag msg1: g_a is a valid P-256 point" json_is "$T/$tag.m1.json" g_a.valid_p256_point true
+
+	expect 0 "$tag msg2: auto-detected" -- inspect "$T/$tag.msg2" --json
+	cp "$OUT" "$T/$tag.m2.json"
+	check "$tag msg2 --json parses (json.tool)" python3 -m json.tool "$T/$tag.m2.json" /dev/null
+	check "$tag msg2: type dh-msg2" json_is "$T/$tag.m2.json" type dh-msg2
+	i_mre=${tag}_I_MRE i_mrs=${tag}_I_MRSIGNER i_prod=${tag}_I_PRODID i_svn=${tag}_I_SVN i_dbg=${tag}_I_DEBUG
+	gb_x=${tag}_GB_X ver=${tag}_VERSION
+	check "$tag msg2: report mr_enclave is the initiator's" json_is "$T/$tag.m2.json" report.mr_enclave "${!i_mre}"
+	check "$tag msg2: report mr_signer is the initiator's" json_is "$T/$tag.m2.json" report.mr_signer "${!i_mrs}"
+	check "$tag msg2: report isv_prod_id is the initiator's" json_is "$T/$tag.m2.json" report.isv_prod_id "${!i_prod}"
+	check "$tag msg2: report isv_svn is the initiator's" json_is "$T/$tag.m2.json" report.isv_svn "${!i_svn}"
+	check "$tag msg2: report debug flag is the initiator's" json_is "$T/$tag.m2.json" report.debug "${!i_dbg}"
+	check "$tag msg2: g_b x is the initiator's public key" json_is "$T/$tag.m2.json" g_b.x "${!gb_x}"
+	check "$tag msg2: g_b is a valid P-256 point" json_is "$T/$tag.m2.json" g_b.valid_p256_point true
+	check "$tag msg2: protocol version ${!ver}" json_is "$T/$tag.m2.json" protocol.version "${!ver}"
+	check "$tag msg2: emulated (SDK simulation CPUSVN)" json_is "$T/$tag.m2.json" emulated true
+
+	expect 0 "$tag msg3: auto-detected" -- inspect "$T/$tag.msg3" --json
+	cp "$OUT" "$T/$tag.m3.json"
+	check "$tag msg3 --json parses (json.tool)" python3 -m json.tool "$T/$tag.m3.json" /dev/null
+	check "$tag msg3: type dh-msg3" json_is "$T/$tag.m3.json" type dh-msg3
+	plen=${tag}_PROPLEN props=${tag}_PROPS64 m3rd=${tag}_M3_RD
+	check "$tag msg3: report mr_enclave is the responder's" json_is "$T/$tag.m3.json" report.mr_enclave "${!r_mre}"
+	check "$tag msg3: additional_prop_length ${!plen}" json_is "$T/$tag.m3.json" additional_prop_length "${!plen}"
+	check "$tag msg3: report_data binds the digest of the public values" json_is "$T/$tag.m3.json" protocol.report_data_sha256 "${!m3rd}"
+	check "$tag msg3: report_data[32..64) zero" json_is "$T/$tag.m3.json" protocol.report_data_rest_zero true
+done
+
+# LAv1 details
+check "LAv1 msg2: report_data[0..32) = SHA-256(g_a||g_b)" json_is "$T/V1.m2.json" protocol.report_data_sha256 "$V1_M2_RD"
+check "LAv1 msg2: KDF id 0x0001" json_is "$T/V1.m2.json" protocol.kdf_id 0x0001
+check "LAv1 msg2: no proto spec" sh -c '! python3 -c "import json,sys; json.load(open(sys.argv[1]))[\"protocol\"][\"proto_spec\"]" "$1" 2>/dev/null' _ "$T/V1.m2.json"
+check "LAv1 msg2: says the binding cannot be checked without msg1" sh -c 'python3 -c "
+import json,sys; b=json.load(open(sys.argv[1]))[\"protocol\"][\"binding\"]
+assert \"SHA-256(g_a||g_b)\" in b and \"not checkable without msg1\" in b" "$1"' _ "$T/V1.m2.json"
+check "LAv1 msg3: additional_prop shown whole" json_is "$T/V1.m3.json" additional_prop "$V1_PROPS64"
+check "LAv1 msg3: not truncated" json_is "$T/V1.m3.json" additional_prop_truncated false
+
+# LAv2 details
+check "LAv2 msg2: the vector's spec is the SDK's (platform.json)" [ "$V2_M2_SPEC_IS_SDK" = true ]
+check "LAv2 msg2: equals_sdk_spec" json_is "$T/V2.m2.json" protocol.proto_spec.equals_sdk_spec true
+check "LAv2 msg2: spec valid" json_is "$T/V2.m2.json" protocol.proto_spec.valid true
+check "LAv2 msg2: ver 2, rev 0, 6 entries" sh -c 'python3 -c "
+import json,sys; p=json.load(open(sys.argv[1]))[\"protocol\"][\"proto_spec\"]
+assert (p[\"ver\"], p[\"rev\"], p[\"entries\"], len(p[\"copies\"])) == (2, 0, 6, 6)" "$1"' _ "$T/V2.m2.json"
+# sgx.md 8.4 / README 6: the SDK spec copies report 64..95 -> 0, 48..63 -> 32, 20 -> 48,
+# 260..261 -> 50, 16..19 -> 52, 192..255 -> 64
+check "LAv2 msg2: each copy (size, source, destination) as make_target_info reads it" sh -c 'python3 -c "
+import json,sys; p=json.load(open(sys.argv[1]))[\"protocol\"][\"proto_spec\"]
+got=[(c[\"size\"], c[\"source_offset\"], c[\"destination\"]) for c in p[\"copies\"]]
+assert got == [(32,64,0),(16,48,32),(1,20,48),(2,260,50),(4,16,52),(64,192,64)], got" "$1"' _ "$T/V2.m2.json"
+check "LAv2 msg2: source field names" json_is "$T/V2.m2.json" protocol.proto_spec.copies.0.source_field mr_enclave
+check "LAv2 msg3: additional_prop truncated to 64 bytes" json_is "$T/V2.m3.json" additional_prop "$V2_PROPS64"
+check "LAv2 msg3: truncation stated" json_is "$T/V2.m3.json" additional_prop_truncated true
+check "LAv2 msg3: full length stated" json_is "$T/V2.m3.json" additional_prop_length 100
+
+# KSS: the target info of msg1 carries the responder's CONFIGSVN and CONFIGID
+check "KSS msg1: target config_svn is the responder's" json_is "$T/KSS.m1.json" target.config_svn "$KSS_R_CONFIGSVN"
+check "KSS msg1: target config_id is the responder's" json_is "$T/KSS.m1.json" target.config_id "$KSS_R_CONFIGID"
+check "KSS msg2: initiator is a KSS enclave" json_is "$T/KSS.m2.json" report.kss true
+
+# readable output: same fields, and the statement that nothing was verified
+expect 0 "LAv1 msg2 readable" -- inspect "$T/V1.msg2"
+check "readable msg2: type line" grep -q '^type: dh-msg2$' "$OUT"
+check "readable msg2: protocol.version: LAv1" grep -q '^protocol.version: LAv1$' "$OUT"
+check "readable msg2: report.isv_prod_id" grep -q "^report.isv_prod_id: $V1_I_PRODID$" "$OUT"
+check "readable msg2: exactly one verification line, 'not verified'" sh -c '[ "$(grep -c "^verification: " "$1")" = 1 ] && grep -q "^verification: not verified: " "$1"' _ "$OUT"
+check "readable msg2: nothing is secret" grep -q '^note: public: nothing in a local-attestation message is secret' "$OUT"
+check "readable msg2: no claim of a verified MAC" sh -c '! grep -Eiq "(mac|cmac)[a-z_.]*: (yes|valid|ok)" "$1"' _ "$OUT"
+expect 0 "LAv2 msg2 readable" -- inspect "$T/V2.msg2"
+check "readable LAv2 msg2: list of copies rendered flat" grep -q '^protocol.proto_spec.copies.5.source_field: config_id$' "$OUT"
+check "readable LAv2 msg2: equals_sdk_spec: yes" grep -q '^protocol.proto_spec.equals_sdk_spec: yes$' "$OUT"
+expect 0 "msg1 readable" -- inspect "$T/V1.msg1"
+check "readable msg1: byte order stated" grep -q '^g_a.byte_order: x and y little-endian' "$OUT"
+check "readable msg1: verification line (no MAC)" grep -q '^verification: nothing verified: msg1 has no MAC' "$OUT"
+expect 0 "msg3 readable" -- inspect "$T/V2.msg3"
+check "readable msg3: verification line" grep -q '^verification: not verified: ' "$OUT"
+check "readable msg3: additional_prop_truncated: yes" grep -q '^additional_prop_truncated: yes$' "$OUT"
+check "explicit --type dh-msg2 gives the same type" sh -c '"$1" inspect "$2" --type dh-msg2 | grep -q "^type: dh-msg2$"' _ "$FUSEKEY" "$T/V1.msg2"
+
+# tampered: a proto spec other than the SDK's, an invalid point
+cp "$T/V2.msg2" "$T/V2.rev.msg2" && set_byte "$T/V2.rev.msg2" $((64 + 320 + 7)) 1
+expect 0 "LAv2 msg2 with rev 1" -- inspect "$T/V2.rev.msg2" --json
+cp "$OUT" "$T/rev.json"
+check "rev 1: still LAv2, rev shown" sh -c 'python3 -c "
+import json,sys; d=json.load(open(sys.argv[1]))[\"protocol\"]
+assert d[\"version\"] == \"LAv2\" and d[\"proto_spec\"][\"rev\"] == 1" "$1"' _ "$T/rev.json"
+check "rev 1: not the SDK spec" json_is "$T/rev.json" protocol.proto_spec.equals_sdk_spec false
+check "rev 1: not valid (make_target_info refuses rev != 0)" json_is "$T/rev.json" protocol.proto_spec.valid false
+cp "$T/V1.msg2" "$T/V1.kdf.msg2" && set_byte "$T/V1.kdf.msg2" $((64 + 320 + 32)) 2
+expect 0 "LAv1 msg2 with KDF id 2 (--type dh-msg2)" -- inspect "$T/V1.kdf.msg2" --type dh-msg2 --json
+check "KDF id 2: version unknown" json_is "$OUT" protocol.version unknown
+cp "$T/V1.msg2" "$T/V1.badpt.msg2" && flip_byte "$T/V1.badpt.msg2" 40
+expect_err 6 "msg2 with g_b off the curve is not guessed (exit 6)" 'give --type' -- inspect "$T/V1.badpt.msg2"
+expect 0 "--type dh-msg2 on it" -- inspect "$T/V1.badpt.msg2" --type dh-msg2
+check "g_b off the curve: valid_p256_point: no" grep -q '^g_b.valid_p256_point: no$' "$OUT"
+cp "$T/V1.msg1" "$T/V1.badpt.msg1" && flip_byte "$T/V1.badpt.msg1" 3
+expect_err 6 "msg1 with g_a off the curve is not guessed (exit 6)" 'give --type' -- inspect "$T/V1.badpt.msg1"
+expect 0 "--type dh-msg1 on it" -- inspect "$T/V1.badpt.msg1" --type dh-msg1
+check "g_a off the curve: valid_p256_point: no" grep -q '^g_a.valid_p256_point: no$' "$OUT"
+
+# sizes
+{ cat "$T/V1.msg2"; zeros 1; } >"$T/m2.long"
+expect_err 6 "--type dh-msg2 on 513 bytes (exit 6, size named)" 'exactly 512 bytes' -- inspect "$T/m2.long" --type dh-msg2
+head -c 575 "$T/V1.msg1" >"$T/m1.short"
+expect_err 6 "--type dh-msg1 on 575 bytes (exit 6, size named)" 'exactly 576 bytes' -- inspect "$T/m1.short" --type dh-msg1
+head -c 451 "$T/V1.msg3" >"$T/m3.tiny"
+expect_err 6 "--type dh-msg3 on 451 bytes (exit 6)" 'at least 452 bytes' -- inspect "$T/m3.tiny" --type dh-msg3
+check "LAv1 msg3 is 452 + its props" [ "$(size_of "$T/V1.msg3")" = $((452 + V1_PROPLEN)) ]
+cp "$T/V1.msg3" "$T/m3.inc" && set_byte "$T/m3.inc" 448 $((V1_PROPLEN + 1))
+expect_err 6 "msg3 whose length field is one more than the file holds (exit 6)" "is $V1_MSG3_SIZE bytes: its additional_prop_length $((V1_PROPLEN + 1)) makes a dh-msg3 of exactly $((V1_MSG3_SIZE + 1)) bytes" -- inspect "$T/m3.inc" --type dh-msg3
+cp "$T/V1.msg3" "$T/m3.dec" && set_byte "$T/m3.dec" 448 $((V1_PROPLEN - 1))
+expect_err 6 "msg3 whose length field is one less (exit 6)" "exactly $((V1_MSG3_SIZE - 1)) bytes" -- inspect "$T/m3.dec" --type dh-msg3
+expect_err 6 "such a msg3 is not auto-detected (exit 6)" 'cannot tell' -- inspect "$T/m3.dec"
+cp "$T/V1.msg3" "$T/m3.huge" && set_byte "$T/m3.huge" 450 1
+expect_err 6 "msg3 with additional_prop_length over 64 KiB (exit 6)" 'over the limit of 65536 bytes' -- inspect "$T/m3.huge" --type dh-msg3
+# a msg3 of 512 bytes (60 bytes of props) is neither a key request nor a target info
+{ head -c 448 "$T/V1.msg3"; hexbytes 3c000000; zeros 60; } >"$T/m3.512"
+expect 0 "a 512-byte msg3 is detected as dh-msg3" -- inspect "$T/m3.512"
+check "512-byte msg3: type and length" sh -c 'grep -q "^type: dh-msg3$" "$1" && grep -q "^additional_prop_length: 60$" "$1"' _ "$OUT"
+# 512 bytes with no shape: no guess
+cp "$T/ti" "$T/ti.dirty" && set_byte "$T/ti.dirty" 300 1
+expect_err 6 "a 512-byte file that is no key request, clean target info or msg2: not guessed" 'give --type' -- inspect "$T/ti.dirty"
+expect 0 "--type targetinfo still reads it" -- inspect "$T/ti.dirty" --type targetinfo
+check "dirty target info: reserved_zero: no" grep -q '^reserved_zero: no$' "$OUT"
 
 finish
