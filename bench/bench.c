@@ -5,7 +5,10 @@
  * delivery API: fusekey_generate (seal, derive) split into its crypto, its file
  * part (atomic write and fsyncs) and the rest, and fusekey_get beside the
  * foundation figure it is compared with (unseal, EGETKEY), on a bundle in a
- * temporary directory that is removed at exit.
+ * temporary directory that is removed at exit; then local attestation: the
+ * whole sgx_dh handshake (LAv1, LAv2) between two emulated enclaves beside its
+ * crypto floor, the emulated EREPORT work it also does, and an in-process
+ * TLS 1.3 handshake for comparison.
  *
  * The floor of an operation is the crypto it cannot avoid, done directly with
  * OpenSSL: algorithms fetched and contexts created once, outside the timed
@@ -14,7 +17,7 @@
  * per call.
  *
  * This is the one place besides src/crypto that calls OpenSSL, since it
- * measures it. The delivery section mirrors a few lines of src/delivery (the
+ * measures it (and the only user of libssl, for the TLS 1.3 comparison). The delivery section mirrors a few lines of src/delivery (the
  * seal binding, derive's KEYID) to time the crypto alone; dl_init checks that
  * they still give the key fusekey_get returns.
  *
@@ -38,17 +41,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "crypto/fk_crypto.h"
 #include "delivery/fk_api.h"
 #include "delivery/fk_bundle.h"
 #include "delivery/fk_wire.h"
+#include "la/fk_dh.h"
 #include "platform/fk_platform.h"
 #include "platform/fk_sim.h"
 #include "seal/fk_seal.h"
@@ -1183,6 +1192,687 @@ static void dl_free(struct dlv *d)
 	dl_cleanup();
 }
 
+static void progress(const struct options *o, const char *what);
+
+/* ---- local attestation: the sgx_dh handshake, its floor, TLS 1.3 beside it ---- */
+
+/*
+ * Two enclaves of one emulated platform in secure mode (fk_sim_state_random,
+ * then fk_sim_platform_new twice from that state): the responder (the agent,
+ * bench_identity) and the initiator (an app enclave: another MRENCLAVE, the
+ * same signer). One la_handshake call is a whole handshake, both sides, in
+ * one thread: responder gen_msg1, initiator proc_msg1, responder proc_msg2,
+ * initiator proc_msg3, then each side's fk_dh_check_peer against an
+ * expectation of the other, and both sessions wiped.
+ *
+ * Its floor (la_floor) is the crypto the protocol cannot avoid, timed alone
+ * through fk_crypto, counted from src/la/fk_dh.c (the trace below):
+ *   2 fk_p256_keygen       the two ephemeral keys (gen_msg1, proc_msg1)
+ *   2 fk_p256_ecdh         proc_msg1 and proc_msg2, each checking the peer's point
+ *   8 fk_cmac128 (KDF)     SMK and AEK on each side, 2 CMACs per key: over the
+ *                          32-B shared x (the KDK), then over the 7-B label block
+ *   4 fk_cmac128           msg2's CMAC made (proc_msg1) and checked (proc_msg2),
+ *                          msg3's made (proc_msg2) and checked (proc_msg3);
+ *                          LAv1: over the 432-B report, the 436-B msg3 body;
+ *                          LAv2: over g_b, props || g_a (64 B, no props)
+ *   4 fk_sha256 of 128 B   report_data of msg2 made and checked, of msg3 made and
+ *                          checked: LAv1 g_a || g_b, g_b || g_a; LAv2 spec || g_b,
+ *                          g_a || spec
+ * The handshake's emulated EREPORT and report checks are part of the protocol
+ * but not of the issue's floor; la_platform times them alone: 3
+ * fk_platform_create_report (the responder's self report in gen_msg1, msg2's
+ * report, msg3's) and 2 fk_platform_verify_report (of msg2's, of msg3's).
+ *
+ * Trace (fk_dh.c), LAv1 | LAv2; [P] = platform op:
+ *   gen_msg1   [P] self report, keygen
+ *   proc_msg1  keygen, ecdh, 4 KDF CMACs, sha256, [P] report, CMAC(SMK, report) | CMAC(SMK, g_b)
+ *   proc_msg2  ecdh, 4 KDF CMACs;
+ *              LAv1: CMAC(SMK, report) check, [P] verify, sha256 check;
+ *              LAv2 (the LAv1 check stops at the KDF id, no crypto): sha256,
+ *              [P] verify, CMAC(SMK, g_b) check;
+ *              then sha256 (msg3's report_data), [P] report, msg3 CMAC
+ *   proc_msg3  LAv1: CMAC check, [P] verify, sha256 check;
+ *              LAv2: sha256 check, [P] verify, CMAC check
+ *
+ * The TLS 1.3 comparison uses OpenSSL's libssl, linked into this benchmark
+ * only for it (fusekey itself never uses TLS): client and server in one
+ * thread over an in-memory BIO pair, ECDHE on P-256 only, the server's
+ * self-signed ECDSA P-256 certificate made once at start-up and trusted by
+ * the client (which verifies the chain and CertificateVerify), no session
+ * tickets nor cache, so every handshake is a full one.
+ */
+
+enum {
+	LA_LAV1_CMAC_MSG2 = FK_SGX_REPORT_SIZE,            /* 432: the report */
+	LA_LAV1_CMAC_MSG3 = FK_SGX_REPORT_SIZE + 4,        /* 436: report || length */
+	LA_LAV2_CMAC = FK_DH_PUB_SIZE,                     /* 64: g_b; props (none) || g_a */
+	LA_SHA_IN = FK_DH_PUB_SIZE + FK_DH_PROTO_SPEC_SIZE, /* 128 either way */
+	LA_NKDF = 8,
+	LA_NPROTO_CMAC = 4,
+	LA_NSHA = 4,
+};
+_Static_assert(FK_DH_MSG3_FIXED_SIZE - FK_DH_MSG3_BODY_OFF == LA_LAV1_CMAC_MSG3,
+	       "LAv1 msg3 CMAC input");
+_Static_assert(2 * FK_DH_PUB_SIZE == LA_SHA_IN, "LAv1 hashes g_a || g_b");
+
+/*
+ * The P-256 work straight with OpenSSL, as the other floors do it: the group
+ * built once, BIGNUMs, points and the BN_CTX made once and reused. A key pair
+ * is a random scalar 1 <= d < n times the generator; an ECDH is the peer's
+ * coordinates checked (< p, on the curve, which for P-256, of prime order,
+ * also means order n), then d times that point. Keys travel in SGX's
+ * little-endian encoding, as fk_p256_* take and give them.
+ */
+struct la_raw {
+	EC_GROUP *group;
+	BN_CTX *bn;
+	BIGNUM *d, *x, *y, *p;
+	EC_POINT *q, *r;
+};
+
+static int raw_keygen(struct la_raw *w, uint8_t priv[FK_DH_PRIV_SIZE],
+		      uint8_t pub[FK_DH_PUB_SIZE])
+{
+	do {
+		if (BN_priv_rand_range_ex(w->d, EC_GROUP_get0_order(w->group), 0, w->bn) != 1)
+			return fail_ossl("BN_priv_rand_range_ex");
+	} while (BN_is_zero(w->d));
+	BN_set_flags(w->d, BN_FLG_CONSTTIME);
+	if (EC_POINT_mul(w->group, w->q, w->d, NULL, NULL, w->bn) != 1 ||
+	    EC_POINT_get_affine_coordinates(w->group, w->q, w->x, w->y, w->bn) != 1)
+		return fail_ossl("EC_POINT_mul(G)");
+	if (BN_bn2lebinpad(w->d, priv, FK_DH_PRIV_SIZE) != FK_DH_PRIV_SIZE ||
+	    BN_bn2lebinpad(w->x, pub, 32) != 32 || BN_bn2lebinpad(w->y, pub + 32, 32) != 32)
+		return fail_ossl("BN_bn2lebinpad");
+	return 0;
+}
+
+/* The peer point of an ECDH, checked, into w->q. */
+static int raw_peer(struct la_raw *w, const uint8_t pub[FK_DH_PUB_SIZE])
+{
+	if (BN_lebin2bn(pub, 32, w->x) == NULL || BN_lebin2bn(pub + 32, 32, w->y) == NULL)
+		return fail_ossl("BN_lebin2bn");
+	if (BN_cmp(w->x, w->p) >= 0 || BN_cmp(w->y, w->p) >= 0 ||
+	    EC_POINT_set_affine_coordinates(w->group, w->q, w->x, w->y, w->bn) != 1 ||
+	    EC_POINT_is_on_curve(w->group, w->q, w->bn) != 1 ||
+	    EC_POINT_is_at_infinity(w->group, w->q))
+		return fail_msg("raw ECDH: the peer point is invalid");
+	return 0;
+}
+
+static int raw_ecdh(struct la_raw *w, const uint8_t priv[FK_DH_PRIV_SIZE],
+		    const uint8_t pub[FK_DH_PUB_SIZE], uint8_t shared[FK_DH_SHARED_SIZE])
+{
+	if (raw_peer(w, pub) != 0)
+		return -1;
+	if (BN_lebin2bn(priv, FK_DH_PRIV_SIZE, w->d) == NULL)
+		return fail_ossl("BN_lebin2bn");
+	BN_set_flags(w->d, BN_FLG_CONSTTIME);
+	if (EC_POINT_mul(w->group, w->r, NULL, w->q, w->d, w->bn) != 1 ||
+	    EC_POINT_get_affine_coordinates(w->group, w->r, w->x, NULL, w->bn) != 1)
+		return fail_ossl("EC_POINT_mul(Q)");
+	if (BN_bn2lebinpad(w->x, shared, FK_DH_SHARED_SIZE) != FK_DH_SHARED_SIZE)
+		return fail_ossl("BN_bn2lebinpad");
+	return 0;
+}
+
+static int raw_init(struct la_raw *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->group = EC_GROUP_new_by_curve_name_ex(NULL, NULL, NID_X9_62_prime256v1);
+	w->bn = BN_CTX_new();
+	w->d = BN_secure_new();
+	w->x = BN_new();
+	w->y = BN_new();
+	w->p = BN_new();
+	if (w->group == NULL || w->bn == NULL || w->d == NULL || w->x == NULL || w->y == NULL ||
+	    w->p == NULL)
+		return fail_ossl("raw P-256 setup");
+	w->q = EC_POINT_new(w->group);
+	w->r = EC_POINT_new(w->group);
+	if (w->q == NULL || w->r == NULL ||
+	    EC_GROUP_get_curve(w->group, w->p, NULL, NULL, w->bn) != 1)
+		return fail_ossl("raw P-256 setup");
+	return 0;
+}
+
+static void raw_free(struct la_raw *w)
+{
+	EC_POINT_free(w->q);
+	EC_POINT_clear_free(w->r);
+	BN_clear_free(w->d);
+	BN_free(w->x);
+	BN_free(w->y);
+	BN_free(w->p);
+	BN_CTX_free(w->bn);
+	EC_GROUP_free(w->group);
+	memset(w, 0, sizeof(*w));
+}
+
+/* The platforms and what both versions share. */
+struct la_env {
+	struct fk_platform *resp_p, *init_p;
+	struct fk_dh_expect want_init; /* what the responder accepts: the app's MRENCLAVE */
+	struct fk_dh_expect want_resp; /* what the initiator accepts: the agent's signer */
+	/* la_platform's scratch: the targets EREPORT is made for */
+	struct fk_sgx_target_info resp_ti, init_ti;
+	uint8_t rd[FK_SGX_REPORT_DATA_SIZE];
+	struct fk_sgx_report rep[3];
+	struct la_raw raw; /* the floor's P-256 straight with OpenSSL */
+};
+
+/* One version's handshake and floor. */
+struct la_run {
+	struct la_env *env;
+	enum fk_dh_version version;
+	struct fk_dh_session r, i;
+	struct fk_dh_msg1 m1;
+	struct fk_dh_msg2 m2;
+	uint8_t m3[FK_DH_MSG3_FIXED_SIZE];
+	/* the floor's inputs of the protocol CMACs and hashes (their lengths are what counts) */
+	size_t cmac_len[LA_NPROTO_CMAC];
+	uint8_t cmac_in[LA_LAV1_CMAC_MSG3];
+	uint8_t sha_in[LA_SHA_IN];
+};
+
+static int la_handshake(void *arg)
+{
+	struct la_run *l = arg;
+	struct la_env *e = l->env;
+	size_t m3_len = 0, matched = 0;
+	enum fk_dh_mismatch why = FK_DH_MISMATCH_NONE;
+	fusekey_status st;
+	int rc = -1;
+
+	if ((st = fk_dh_init(&l->r, FK_DH_ROLE_RESPONDER)) != FUSEKEY_OK ||
+	    (st = fk_dh_init(&l->i, FK_DH_ROLE_INITIATOR)) != FUSEKEY_OK)
+		rc = fail_fk("fk_dh_init", st);
+	else if ((st = fk_dh_responder_gen_msg1(&l->r, e->resp_p, &l->m1)) != FUSEKEY_OK)
+		rc = fail_fk("fk_dh_responder_gen_msg1", st);
+	else if ((st = fk_dh_initiator_proc_msg1(&l->i, e->init_p, l->version, &l->m1, &l->m2)) !=
+		 FUSEKEY_OK)
+		rc = fail_fk("fk_dh_initiator_proc_msg1", st);
+	else if ((st = fk_dh_responder_proc_msg2(&l->r, e->resp_p, &l->m2, NULL, 0, l->m3,
+						 sizeof(l->m3), &m3_len)) != FUSEKEY_OK)
+		rc = fail_fk("fk_dh_responder_proc_msg2", st);
+	else if ((st = fk_dh_initiator_proc_msg3(&l->i, e->init_p, l->m3, m3_len)) != FUSEKEY_OK)
+		rc = fail_fk("fk_dh_initiator_proc_msg3", st);
+	else if ((st = fk_dh_check_peer(&l->r, &e->want_init, 1, &matched, &why)) != FUSEKEY_OK)
+		rc = fail_fk("fk_dh_check_peer(responder)", st);
+	else if ((st = fk_dh_check_peer(&l->i, &e->want_resp, 1, &matched, &why)) != FUSEKEY_OK)
+		rc = fail_fk("fk_dh_check_peer(initiator)", st);
+	else
+		rc = 0;
+	fk_dh_wipe(&l->r);
+	fk_dh_wipe(&l->i);
+	return rc;
+}
+
+/* The floor, its P-256 through fk_crypto, or (raw) straight with OpenSSL. */
+static int la_floor_with(struct la_run *l, bool raw)
+{
+	static const uint8_t zero_key[FK_AES128_KEY_SIZE];
+	static const uint8_t label[2][7] = {{0x01, 'S', 'M', 'K', 0x00, 0x80, 0x00},
+					    {0x01, 'A', 'E', 'K', 0x00, 0x80, 0x00}};
+	struct la_raw *w = &l->env->raw;
+	uint8_t pa[FK_DH_PRIV_SIZE], ga[FK_DH_PUB_SIZE], pb[FK_DH_PRIV_SIZE], gb[FK_DH_PUB_SIZE];
+	uint8_t z[2][FK_DH_SHARED_SIZE], kdk[FK_CMAC_SIZE], key[2][2][FK_SGX_KEY_SIZE];
+	uint8_t mac[FK_CMAC_SIZE], h[FK_SHA256_SIZE];
+	fusekey_status st;
+
+	if (raw) {
+		if (raw_keygen(w, pa, ga) != 0 || raw_keygen(w, pb, gb) != 0 ||
+		    raw_ecdh(w, pb, ga, z[0]) != 0 || raw_ecdh(w, pa, gb, z[1]) != 0)
+			return -1;
+	} else {
+		if ((st = fk_p256_keygen(pa, ga)) != FUSEKEY_OK || /* responder, gen_msg1 */
+		    (st = fk_p256_keygen(pb, gb)) != FUSEKEY_OK)   /* initiator, proc_msg1 */
+			return fail_fk("fk_p256_keygen", st);
+		if ((st = fk_p256_ecdh(pb, ga, z[0])) != FUSEKEY_OK || /* proc_msg1 */
+		    (st = fk_p256_ecdh(pa, gb, z[1])) != FUSEKEY_OK)   /* proc_msg2 */
+			return fail_fk("fk_p256_ecdh", st);
+	}
+	for (size_t side = 0; side < 2; side++) {
+		for (size_t k = 0; k < 2; k++) {
+			if ((st = fk_cmac128(zero_key, z[side], FK_DH_SHARED_SIZE, kdk)) !=
+				    FUSEKEY_OK ||
+			    (st = fk_cmac128(kdk, label[k], sizeof(label[k]), key[side][k])) !=
+				    FUSEKEY_OK)
+				return fail_fk("fk_cmac128 (KDF)", st);
+		}
+	}
+	for (size_t j = 0; j < LA_NPROTO_CMAC; j++)
+		if ((st = fk_cmac128(key[j % 2][0], l->cmac_in, l->cmac_len[j], mac)) != FUSEKEY_OK)
+			return fail_fk("fk_cmac128", st);
+	for (size_t j = 0; j < LA_NSHA; j++) {
+		struct fk_buf parts[2] = {{l->sha_in, LA_SHA_IN / 2},
+					  {l->sha_in + LA_SHA_IN / 2, LA_SHA_IN / 2}};
+		if ((st = fk_sha256_parts(parts, 2, h)) != FUSEKEY_OK)
+			return fail_fk("fk_sha256_parts", st);
+	}
+	if (memcmp(key[0], key[1], sizeof(key[0])) != 0)
+		return fail_msg("floor: the two sides derived other keys");
+	return 0;
+}
+
+static int la_floor(void *arg)
+{
+	return la_floor_with(arg, false);
+}
+
+static int la_floor_raw(void *arg)
+{
+	return la_floor_with(arg, true);
+}
+
+/* ---- P-256 alone: fk_crypto's calls beside the same work straight with OpenSSL ---- */
+
+struct la_p256 {
+	struct la_raw *w;
+	uint8_t pa[FK_DH_PRIV_SIZE], ga[FK_DH_PUB_SIZE]; /* a fixed pair for the ECDH rows */
+	uint8_t pb[FK_DH_PRIV_SIZE], gb[FK_DH_PUB_SIZE];
+	uint8_t priv[FK_DH_PRIV_SIZE], pub[FK_DH_PUB_SIZE], z[FK_DH_SHARED_SIZE];
+};
+
+static int p256_keygen_fk(void *arg)
+{
+	struct la_p256 *a = arg;
+	fusekey_status st = fk_p256_keygen(a->priv, a->pub);
+
+	return st == FUSEKEY_OK ? 0 : fail_fk("fk_p256_keygen", st);
+}
+
+static int p256_keygen_raw(void *arg)
+{
+	struct la_p256 *a = arg;
+
+	return raw_keygen(a->w, a->priv, a->pub);
+}
+
+static int p256_ecdh_fk(void *arg)
+{
+	struct la_p256 *a = arg;
+	fusekey_status st = fk_p256_ecdh(a->pb, a->ga, a->z);
+
+	return st == FUSEKEY_OK ? 0 : fail_fk("fk_p256_ecdh", st);
+}
+
+static int p256_ecdh_raw(void *arg)
+{
+	struct la_p256 *a = arg;
+
+	return raw_ecdh(a->w, a->pb, a->ga, a->z);
+}
+
+/*
+ * The raw ECDH plus what OpenSSL's peer validation (EVP_PKEY_public_check,
+ * which EVP_PKEY_derive_set_peer_ex(..., 1) runs) adds for an EC key: n * Q
+ * must be the point at infinity, a second full scalar multiplication. For
+ * P-256 (cofactor 1) it cannot fail once the point is on the curve.
+ */
+static int p256_ecdh_raw_order(void *arg)
+{
+	struct la_p256 *a = arg;
+	struct la_raw *w = a->w;
+
+	if (raw_ecdh(w, a->pb, a->ga, a->z) != 0)
+		return -1;
+	if (EC_POINT_mul(w->group, w->r, NULL, w->q, EC_GROUP_get0_order(w->group), w->bn) != 1)
+		return fail_ossl("EC_POINT_mul(n, Q)");
+	return EC_POINT_is_at_infinity(w->group, w->r) ? 0 : fail_msg("n * Q is not infinity");
+}
+
+static int la_p256_init(struct la_p256 *a, struct la_raw *w)
+{
+	uint8_t z2[FK_DH_SHARED_SIZE];
+	fusekey_status st;
+
+	memset(a, 0, sizeof(*a));
+	a->w = w;
+	if ((st = fk_p256_keygen(a->pa, a->ga)) != FUSEKEY_OK)
+		return fail_fk("fk_p256_keygen", st);
+	if (raw_keygen(w, a->pb, a->gb) != 0)
+		return -1;
+	/* Both ways agree on both sides' keys. */
+	if ((st = fk_p256_ecdh(a->pa, a->gb, z2)) != FUSEKEY_OK)
+		return fail_fk("fk_p256_ecdh", st);
+	if (p256_ecdh_raw(a) != 0 || memcmp(a->z, z2, sizeof(z2)) != 0)
+		return fail_msg("raw and fk_p256_ecdh disagree");
+	if (p256_ecdh_fk(a) != 0 || memcmp(a->z, z2, sizeof(z2)) != 0)
+		return fail_msg("fk_p256_ecdh disagrees with itself across sides");
+	if (p256_keygen_fk(a) != 0 || p256_keygen_raw(a) != 0 || p256_ecdh_raw_order(a) != 0)
+		return -1;
+	return 0;
+}
+
+/* The handshake's emulated platform work alone: 3 EREPORT, 2 report checks. */
+static int la_platform(void *arg)
+{
+	struct la_env *e = arg;
+	fusekey_status st;
+
+	if ((st = fk_platform_create_report(e->resp_p, NULL, NULL, &e->rep[0])) != FUSEKEY_OK ||
+	    (st = fk_platform_create_report(e->init_p, &e->resp_ti, e->rd, &e->rep[1])) !=
+		    FUSEKEY_OK ||
+	    (st = fk_platform_create_report(e->resp_p, &e->init_ti, e->rd, &e->rep[2])) !=
+		    FUSEKEY_OK)
+		return fail_fk("fk_platform_create_report", st);
+	if ((st = fk_platform_verify_report(e->resp_p, &e->rep[1])) != FUSEKEY_OK ||
+	    (st = fk_platform_verify_report(e->init_p, &e->rep[2])) != FUSEKEY_OK)
+		return fail_fk("fk_platform_verify_report", st);
+	return 0;
+}
+
+/* The app enclave: bench_identity with another MRENCLAVE. */
+static void la_app_identity(struct fk_sgx_identity *id)
+{
+	bench_identity(id);
+	for (unsigned i = 0; i < FK_SGX_HASH_SIZE; i++)
+		id->mr_enclave[i] = (uint8_t)(0xC0u + i);
+	id->isv_prod_id = 2;
+}
+
+static int la_env_init(struct la_env *e)
+{
+	struct fk_sim_state state;
+	struct fk_sgx_identity agent, app;
+	fusekey_status st;
+
+	memset(e, 0, sizeof(*e));
+	if ((st = fk_sim_state_random(&state, FK_SIM_CPUSVN_DEFAULT)) != FUSEKEY_OK)
+		return fail_fk("fk_sim_state_random", st);
+	bench_identity(&agent);
+	la_app_identity(&app);
+	st = fk_sim_platform_new(&state, &agent, &e->resp_p);
+	if (st == FUSEKEY_OK)
+		st = fk_sim_platform_new(&state, &app, &e->init_p);
+	fk_sim_state_clear(&state);
+	if (st != FUSEKEY_OK)
+		return fail_fk("fk_sim_platform_new", st);
+
+	e->want_init.fields = FK_DH_EXPECT_MRENCLAVE | FK_DH_EXPECT_ISVPRODID;
+	memcpy(e->want_init.mr_enclave, app.mr_enclave, sizeof(app.mr_enclave));
+	e->want_init.isv_prod_id = app.isv_prod_id;
+	e->want_init.min_isv_svn = app.isv_svn;
+	e->want_resp.fields = FK_DH_EXPECT_MRSIGNER | FK_DH_EXPECT_ISVPRODID;
+	memcpy(e->want_resp.mr_signer, agent.mr_signer, sizeof(agent.mr_signer));
+	e->want_resp.isv_prod_id = agent.isv_prod_id;
+	e->want_resp.min_isv_svn = agent.isv_svn;
+
+	if ((st = fk_platform_self_target(e->resp_p, &e->resp_ti)) != FUSEKEY_OK ||
+	    (st = fk_platform_self_target(e->init_p, &e->init_ti)) != FUSEKEY_OK)
+		return fail_fk("fk_platform_self_target", st);
+	if ((st = fk_random(e->rd, sizeof(e->rd))) != FUSEKEY_OK)
+		return fail_fk("fk_random", st);
+	if (raw_init(&e->raw) != 0)
+		return -1;
+	return la_platform(e);
+}
+
+static void la_env_free(struct la_env *e)
+{
+	fk_platform_destroy(e->resp_p);
+	fk_platform_destroy(e->init_p);
+	raw_free(&e->raw);
+	OPENSSL_cleanse(e, sizeof(*e));
+}
+
+/* One version; checks the handshake once (both AEKs equal, the version on the wire). */
+static int la_run_init(struct la_run *l, struct la_env *e, enum fk_dh_version v)
+{
+	struct fk_dh_session r, i;
+	uint8_t aek_r[FK_SGX_KEY_SIZE], aek_i[FK_SGX_KEY_SIZE];
+	size_t m3_len = 0, matched = 0;
+	fusekey_status st;
+
+	memset(l, 0, sizeof(*l));
+	l->env = e;
+	l->version = v;
+	if (v == FK_DH_LAV1) {
+		l->cmac_len[0] = l->cmac_len[1] = LA_LAV1_CMAC_MSG2;
+		l->cmac_len[2] = l->cmac_len[3] = LA_LAV1_CMAC_MSG3;
+	} else {
+		for (size_t j = 0; j < LA_NPROTO_CMAC; j++)
+			l->cmac_len[j] = LA_LAV2_CMAC;
+	}
+	if ((st = fk_random(l->cmac_in, sizeof(l->cmac_in))) != FUSEKEY_OK ||
+	    (st = fk_random(l->sha_in, sizeof(l->sha_in))) != FUSEKEY_OK)
+		return fail_fk("fk_random", st);
+
+	/* The same steps as la_handshake, keeping the sessions to compare them. */
+	if (fk_dh_init(&r, FK_DH_ROLE_RESPONDER) != FUSEKEY_OK ||
+	    fk_dh_init(&i, FK_DH_ROLE_INITIATOR) != FUSEKEY_OK ||
+	    fk_dh_responder_gen_msg1(&r, e->resp_p, &l->m1) != FUSEKEY_OK ||
+	    fk_dh_initiator_proc_msg1(&i, e->init_p, v, &l->m1, &l->m2) != FUSEKEY_OK ||
+	    fk_dh_responder_proc_msg2(&r, e->resp_p, &l->m2, NULL, 0, l->m3, sizeof(l->m3),
+				      &m3_len) != FUSEKEY_OK ||
+	    fk_dh_initiator_proc_msg3(&i, e->init_p, l->m3, m3_len) != FUSEKEY_OK ||
+	    fk_dh_check_peer(&r, &e->want_init, 1, &matched, NULL) != FUSEKEY_OK ||
+	    fk_dh_check_peer(&i, &e->want_resp, 1, &matched, NULL) != FUSEKEY_OK ||
+	    fk_dh_export_aek(&r, aek_r) != FUSEKEY_OK || fk_dh_export_aek(&i, aek_i) != FUSEKEY_OK) {
+		fk_dh_wipe(&r);
+		fk_dh_wipe(&i);
+		return fail_msg("the local-attestation handshake failed before timing");
+	}
+	fk_dh_wipe(&r);
+	fk_dh_wipe(&i);
+	bool same = memcmp(aek_r, aek_i, sizeof(aek_r)) == 0;
+	OPENSSL_cleanse(aek_r, sizeof(aek_r));
+	OPENSSL_cleanse(aek_i, sizeof(aek_i));
+	if (!same)
+		return fail_msg("the two sides of the handshake hold other AEKs");
+	/* LAv1's msg2 carries the KDF id at report_data[32..34), LAv2's the spec. */
+	const uint8_t *rd = l->m2.report.body.report_data;
+	bool lav2_on_wire = memcmp(rd, &fk_dh_lav2_proto_spec, FK_DH_PROTO_SPEC_SIZE) == 0;
+	if (lav2_on_wire != (v == FK_DH_LAV2) || (v == FK_DH_LAV1 && fk_le16(rd + 32) != FK_DH_KDF_ID))
+		return fail_msg("msg2 is not of the version asked for");
+	if (m3_len != FK_DH_MSG3_FIXED_SIZE)
+		return fail_msg("msg3 has an unexpected length");
+	return la_handshake(l) != 0 || la_floor(l) != 0 || la_floor_raw(l) != 0 ? -1 : 0;
+}
+
+/* ---- TLS 1.3 (libssl, for the comparison only) ---- */
+
+struct tls_bench {
+	SSL_CTX *server, *client;
+	EVP_PKEY *key;
+	X509 *cert;
+};
+
+/* Ask until both sides are done; a handshake is a few round trips. */
+static int tls_drive(SSL *c, SSL *s)
+{
+	bool c_done = false, s_done = false;
+
+	for (int round = 0; round < 16 && !(c_done && s_done); round++) {
+		SSL *side[2] = {c, s};
+		bool *done[2] = {&c_done, &s_done};
+		for (size_t k = 0; k < 2; k++) {
+			if (*done[k])
+				continue;
+			int r = SSL_do_handshake(side[k]);
+			if (r == 1) {
+				*done[k] = true;
+				continue;
+			}
+			int err = SSL_get_error(side[k], r);
+			if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+				return fail_ossl(k == 0 ? "SSL_do_handshake(client)"
+							: "SSL_do_handshake(server)");
+		}
+	}
+	return c_done && s_done ? 0 : fail_msg("the TLS handshake did not finish");
+}
+
+static int tls_new_pair(struct tls_bench *t, SSL **c, SSL **s)
+{
+	BIO *bc = NULL, *bs = NULL;
+
+	*c = SSL_new(t->client);
+	*s = SSL_new(t->server);
+	if (*c == NULL || *s == NULL || BIO_new_bio_pair(&bc, 0, &bs, 0) != 1) {
+		SSL_free(*c);
+		SSL_free(*s);
+		*c = *s = NULL;
+		return fail_ossl("SSL_new / BIO_new_bio_pair");
+	}
+	SSL_set_bio(*c, bc, bc); /* each SSL owns its end of the pair */
+	SSL_set_bio(*s, bs, bs);
+	SSL_set_connect_state(*c);
+	SSL_set_accept_state(*s);
+	return 0;
+}
+
+/* One full handshake: two new SSL objects, the pair, the handshake, both freed. */
+static int tls_handshake(void *arg)
+{
+	struct tls_bench *t = arg;
+	SSL *c, *s;
+	int rc;
+
+	if (tls_new_pair(t, &c, &s) != 0)
+		return -1;
+	rc = tls_drive(c, s);
+	SSL_free(c);
+	SSL_free(s);
+	return rc;
+}
+
+static int tls_ctx_common(SSL_CTX *ctx)
+{
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set1_groups_list(ctx, "P-256") != 1)
+		return fail_ossl("SSL_CTX settings");
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	return 0;
+}
+
+static int tls_init(struct tls_bench *t)
+{
+	X509_NAME *name;
+
+	memset(t, 0, sizeof(*t));
+	/* The server's certificate: ECDSA P-256, self-signed, made once. */
+	t->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	t->cert = X509_new();
+	if (t->key == NULL || t->cert == NULL)
+		return fail_ossl("EVP_PKEY_Q_keygen / X509_new");
+	name = X509_get_subject_name(t->cert);
+	if (X509_set_version(t->cert, 2) != 1 ||
+	    ASN1_INTEGER_set(X509_get_serialNumber(t->cert), 1) != 1 ||
+	    X509_gmtime_adj(X509_getm_notBefore(t->cert), -3600) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(t->cert), 86400) == NULL ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+				       (const unsigned char *)"fusekey-bench", -1, -1, 0) != 1 ||
+	    X509_set_issuer_name(t->cert, name) != 1 || X509_set_pubkey(t->cert, t->key) != 1 ||
+	    X509_sign(t->cert, t->key, EVP_sha256()) <= 0)
+		return fail_ossl("making the certificate");
+
+	t->server = SSL_CTX_new(TLS_server_method());
+	t->client = SSL_CTX_new(TLS_client_method());
+	if (t->server == NULL || t->client == NULL)
+		return fail_ossl("SSL_CTX_new");
+	if (tls_ctx_common(t->server) != 0 || tls_ctx_common(t->client) != 0)
+		return -1;
+	if (SSL_CTX_use_certificate(t->server, t->cert) != 1 ||
+	    SSL_CTX_use_PrivateKey(t->server, t->key) != 1 ||
+	    SSL_CTX_check_private_key(t->server) != 1)
+		return fail_ossl("SSL_CTX_use_certificate / PrivateKey");
+	if (SSL_CTX_set_num_tickets(t->server, 0) != 1)
+		return fail_ossl("SSL_CTX_set_num_tickets");
+	/* The client trusts exactly that certificate and checks the server with it. */
+	if (X509_STORE_add_cert(SSL_CTX_get_cert_store(t->client), t->cert) != 1)
+		return fail_ossl("X509_STORE_add_cert");
+	SSL_CTX_set_verify(t->client, SSL_VERIFY_PEER, NULL);
+
+	/* Once before timing: TLS 1.3, P-256, the certificate verified, a full handshake. */
+	SSL *c, *s;
+	int rc = -1;
+	if (tls_new_pair(t, &c, &s) != 0)
+		return -1;
+	if (tls_drive(c, s) != 0)
+		rc = -1;
+	else if (SSL_version(c) != TLS1_3_VERSION || SSL_version(s) != TLS1_3_VERSION)
+		rc = fail_msg("TLS: not TLS 1.3");
+	else if (SSL_get_negotiated_group(c) != NID_X9_62_prime256v1)
+		rc = fail_msg("TLS: the key exchange was not on P-256");
+	else if (SSL_get_verify_result(c) != X509_V_OK)
+		rc = fail_msg("TLS: the client did not verify the server's certificate");
+	else if (SSL_session_reused(c) != 0)
+		rc = fail_msg("TLS: the session was resumed");
+	else
+		rc = 0;
+	SSL_free(c);
+	SSL_free(s);
+	return rc;
+}
+
+static void tls_free(struct tls_bench *t)
+{
+	SSL_CTX_free(t->server);
+	SSL_CTX_free(t->client);
+	X509_free(t->cert);
+	EVP_PKEY_free(t->key);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- local attestation results ---- */
+
+/* Rows of a version's group, measured interleaved; TLS only in LAv2's. */
+enum { LA_HS, LA_FLOOR, LA_PLAT, LA_RAW, LA_TLS, LA_NROWS };
+/* The P-256 group. */
+enum { P256_KEYGEN_FK, P256_KEYGEN_RAW, P256_ECDH_FK, P256_ECDH_RAW, P256_ECDH_ORDER, P256_NROWS };
+
+struct la_report {
+	struct result r[2][LA_NROWS]; /* [0] LAv1, [1] LAv2 */
+	struct result p256[P256_NROWS];
+};
+
+static int la_bench(const struct options *o, struct la_report *rep)
+{
+	static struct la_env env;
+	static struct la_run run[2];
+	static struct la_p256 p256;
+	static struct tls_bench tls;
+	static const enum fk_dh_version vers[2] = {FK_DH_LAV1, FK_DH_LAV2};
+
+	memset(rep, 0, sizeof(*rep));
+	if (la_env_init(&env) != 0 || la_run_init(&run[0], &env, FK_DH_LAV1) != 0 ||
+	    la_run_init(&run[1], &env, FK_DH_LAV2) != 0 || la_p256_init(&p256, &env.raw) != 0 ||
+	    tls_init(&tls) != 0)
+		return -1;
+	for (size_t v = 0; v < 2; v++) {
+		struct target t[LA_NROWS] = {
+			{vers[v] == FK_DH_LAV1 ? "LAv1 handshake" : "LAv2 handshake", la_handshake,
+			 &run[v]},
+			{"LA floor", la_floor, &run[v]},
+			{"LA platform ops", la_platform, &env},
+			{"LA floor, P-256 straight OpenSSL", la_floor_raw, &run[v]},
+			{"TLS 1.3 handshake", tls_handshake, &tls},
+		};
+		_Static_assert((int)LA_NROWS <= (int)MAX_GROUP, "one interleaved group");
+		size_t k = vers[v] == FK_DH_LAV2 ? LA_NROWS : LA_TLS;
+		progress(o, t[0].label);
+		measure(o, t, k, rep->r[v]);
+	}
+	const struct target pt[P256_NROWS] = {
+		{"fk_p256_keygen", p256_keygen_fk, &p256},
+		{"P-256 keygen, straight OpenSSL", p256_keygen_raw, &p256},
+		{"fk_p256_ecdh", p256_ecdh_fk, &p256},
+		{"P-256 ECDH, straight OpenSSL", p256_ecdh_raw, &p256},
+		{"P-256 ECDH + n*Q check", p256_ecdh_raw_order, &p256},
+	};
+	_Static_assert((int)P256_NROWS <= (int)MAX_GROUP, "one interleaved group");
+	progress(o, "P-256 keygen and ECDH");
+	measure(o, pt, P256_NROWS, rep->p256);
+	tls_free(&tls);
+	OPENSSL_cleanse(run, sizeof(run));
+	OPENSSL_cleanse(&p256, sizeof(p256));
+	la_env_free(&env);
+	return 0;
+}
+
 /* ---- output ---- */
 
 struct op_row {
@@ -1242,10 +1932,12 @@ static void cpu_model(char *buf, size_t len)
 struct dl_report; /* the delivery section's results (below) */
 static void dl_print_text(const struct dl_report *d);
 static void dl_print_json(const struct dl_report *d);
+static void la_print_text(const struct la_report *l);
+static void la_print_json(const struct la_report *l);
 
 static void print_text(const struct options *o, const struct op_row *rows, size_t nrows,
 		       const struct ctx_row *ctx, size_t nctx, const char *cpu, long ncpu,
-		       const struct dl_report *dl)
+		       const struct dl_report *dl, const struct la_report *la)
 {
 	printf("fusekey_bench: emulated SGX platform, %s, %ld CPUs, %s\n", cpu, ncpu,
 	       OpenSSL_version(OPENSSL_VERSION));
@@ -1286,6 +1978,7 @@ static void print_text(const struct options *o, const struct op_row *rows, size_
 		       q <= 2.0 ? "yes" : "no");
 	}
 	dl_print_text(dl);
+	la_print_text(la);
 }
 
 static void print_result_json(const char *key, const struct result *r)
@@ -1298,7 +1991,7 @@ static void print_result_json(const char *key, const struct result *r)
 
 static void print_json(const struct options *o, const struct op_row *rows, size_t nrows,
 		       const struct ctx_row *ctx, size_t nctx, const char *cpu, long ncpu,
-		       const struct dl_report *dl)
+		       const struct dl_report *dl, const struct la_report *la)
 {
 	/* Every string printed is a fixed ASCII literal of this file, except the CPU
 	 * and OpenSSL names: those lose any character JSON would need escaped. */
@@ -1339,6 +2032,7 @@ static void print_json(const struct options *o, const struct op_row *rows, size_
 	}
 	printf(" ],\n");
 	dl_print_json(dl);
+	la_print_json(la);
 	printf("}\n");
 }
 
@@ -1483,7 +2177,165 @@ static void dl_print_json(const struct dl_report *d)
 			printf(", \"fsync_us\": %.4f", us(dl_fsync_ns(g)));
 		printf("}%s\n", i + 1 < DL_NGROUPS ? "," : "");
 	}
-	printf(" ]}\n");
+	printf(" ]},\n");
+}
+
+/* ---- local attestation output ---- */
+
+static const char *const la_name[2] = {"LAv1", "LAv2"};
+
+static double la_div(double a, double b)
+{
+	return b > 0 ? a / b : 0;
+}
+
+/* handshake / row `row` of the same version's group */
+static double la_ratio(const struct la_report *l, size_t v, size_t row)
+{
+	return la_div(l->r[v][LA_HS].med_ns, l->r[v][row].med_ns);
+}
+
+static double la_floor_plat_ns(const struct la_report *l, size_t v)
+{
+	return l->r[v][LA_FLOOR].med_ns + l->r[v][LA_PLAT].med_ns;
+}
+
+static double la_ratio_fp(const struct la_report *l, size_t v)
+{
+	return la_div(l->r[v][LA_HS].med_ns, la_floor_plat_ns(l, v));
+}
+
+/* How many times faster than TLS 1.3 (measured in LAv2's group). */
+static double la_speedup(const struct la_report *l, size_t v)
+{
+	return la_div(l->r[1][LA_TLS].med_ns, l->r[v][LA_HS].med_ns);
+}
+
+static void la_print_row(const char *desc, const struct result *r, const char *ratio)
+{
+	printf("%-52s %9.0f %9.2f [%8.2f .. %8.2f]%s%s\n", desc, ops_per_s(r->med_ns),
+	       us(r->med_ns), us(r->min_ns), us(r->max_ns), ratio[0] != '\0' ? " " : "", ratio);
+}
+
+static void la_print_text(const struct la_report *l)
+{
+	static const char *const p256_desc[P256_NROWS] = {
+		"fk_p256_keygen",
+		"  keygen straight OpenSSL: d random, d * G",
+		"fk_p256_ecdh",
+		"  ECDH straight OpenSSL: Q checked, d * Q",
+		"  the same + n * Q = O (OpenSSL's peer validation)",
+	};
+	char q[32];
+
+	printf("\nlocal attestation: a whole handshake in one thread, both sides (gen_msg1, "
+	       "proc_msg1, proc_msg2, proc_msg3,\n2 x check_peer), between two enclaves of one "
+	       "emulated platform (secure mode)\n");
+	printf("%-52s %9s %9s %22s %s\n", "operation", "hs/s", "us/hs", "[min .. max us]", "ratio");
+	for (size_t v = 0; v < 2; v++) {
+		const struct result *r = l->r[v];
+		char desc[64];
+
+		snprintf(desc, sizeof(desc), "%s handshake%s", la_name[v],
+			 v == 1 ? " (fusekey's default)" : "");
+		la_print_row(desc, &r[LA_HS], "");
+		snprintf(q, sizeof(q), "%5.2fx", la_ratio(l, v, LA_FLOOR));
+		la_print_row("  floor: its crypto alone, fk_crypto calls", &r[LA_FLOOR], q);
+		la_print_row("  platform ops: 3 EREPORT + 2 verify (emulated)", &r[LA_PLAT], "");
+		printf("%-52s %9s %9.2f %22s %5.2fx\n", "  floor + platform ops (sum of medians)", "",
+		       us(la_floor_plat_ns(l, v)), "", la_ratio_fp(l, v));
+		snprintf(q, sizeof(q), "%5.2fx", la_ratio(l, v, LA_RAW));
+		la_print_row("  floor with P-256 straight OpenSSL", &r[LA_RAW], q);
+	}
+	snprintf(q, sizeof(q), "%5.2fx", la_speedup(l, 1));
+	la_print_row("TLS 1.3 handshake (libssl, P-256, ECDSA P-256)", &l->r[1][LA_TLS], q);
+	printf("ratio: handshake / that row (medians); on TLS: TLS / the LAv2 handshake\n");
+	printf("floor, per handshake (both sides; counted from src/la/fk_dh.c):\n"
+	       "  2 x fk_p256_keygen   the ephemeral keys (gen_msg1, proc_msg1)\n"
+	       "  2 x fk_p256_ecdh     proc_msg1, proc_msg2; each checks the peer's point\n"
+	       "  %d x fk_cmac128       KDF: SMK + AEK x 2 sides x 2 (over the 32-B shared x, "
+	       "then the 7-B label)\n"
+	       "  %d x fk_cmac128       msg2's made + checked, msg3's made + checked: LAv1 over "
+	       "%d, %d, %d, %d B;\n"
+	       "                       LAv2 over %d B each (g_b; props || g_a, no props)\n"
+	       "  %d x fk_sha256_parts  %d B each: report_data of msg2 made + checked, of msg3 "
+	       "made + checked\n"
+	       "  (straight-OpenSSL floor: the keygens and ECDHs on a group built once, the rest "
+	       "unchanged)\n",
+	       LA_NKDF, LA_NPROTO_CMAC, LA_LAV1_CMAC_MSG2, LA_LAV1_CMAC_MSG2, LA_LAV1_CMAC_MSG3,
+	       LA_LAV1_CMAC_MSG3, LA_LAV2_CMAC, LA_NSHA, LA_SHA_IN);
+	printf("platform ops: 3 x fk_platform_create_report (gen_msg1's self report, msg2's, "
+	       "msg3's) + 2 x\n  fk_platform_verify_report (msg2's, msg3's); emulated, each is 2 "
+	       "CMACs (REPORT key, then the body)\n");
+	printf("TLS 1.3: client + server over a BIO pair, ECDHE P-256 only, self-signed ECDSA "
+	       "P-256 server certificate\n  trusted and verified by the client (server-only "
+	       "authentication), no tickets, no resumption\n");
+
+	printf("\nP-256 alone (the floor's largest part)\n");
+	printf("%-52s %9s %9s %22s %s\n", "operation", "ops/s", "us/op", "[min .. max us]",
+	       "vs straight");
+	for (size_t i = 0; i < P256_NROWS; i++) {
+		size_t ref = i < P256_ECDH_FK ? P256_KEYGEN_RAW : P256_ECDH_RAW;
+		snprintf(q, sizeof(q), "%5.2fx", la_div(l->p256[i].med_ns, l->p256[ref].med_ns));
+		la_print_row(p256_desc[i], &l->p256[i], i == ref ? "  ref" : q);
+	}
+
+	printf("\n");
+	for (size_t v = 0; v < 2; v++) {
+		double qf = la_ratio(l, v, LA_FLOOR);
+		printf("la_%s: %.2f us vs floor %.2f us (%.2fx): within 1.3x of floor: %s; "
+		       "vs floor + platform ops %.2f us (%.2fx); vs straight-OpenSSL floor %.2f us "
+		       "(%.2fx)\n",
+		       v == 0 ? "lav1" : "lav2", us(l->r[v][LA_HS].med_ns),
+		       us(l->r[v][LA_FLOOR].med_ns), qf, qf <= 1.3 ? "yes" : "no",
+		       us(la_floor_plat_ns(l, v)), la_ratio_fp(l, v), us(l->r[v][LA_RAW].med_ns),
+		       la_ratio(l, v, LA_RAW));
+	}
+	printf("tls13: %.2f us per handshake: the LAv2 handshake is %.1fx faster than TLS 1.3: "
+	       "at least 3x: %s (LAv1: %.1fx, not interleaved with TLS)\n",
+	       us(l->r[1][LA_TLS].med_ns), la_speedup(l, 1), la_speedup(l, 1) >= 3.0 ? "yes" : "no",
+	       la_speedup(l, 0));
+}
+
+static void la_print_json(const struct la_report *l)
+{
+	static const char *const p256_id[P256_NROWS] = {
+		"keygen_fk", "keygen_openssl", "ecdh_fk", "ecdh_openssl", "ecdh_openssl_order_check",
+	};
+
+	printf(" \"local_attestation\": {\"versions\": [\n");
+	for (size_t v = 0; v < 2; v++) {
+		const struct result *r = l->r[v];
+		printf("  {\"version\": \"%s\", ", la_name[v]);
+		print_result_json("handshake", &r[LA_HS]);
+		printf(", ");
+		print_result_json("floor", &r[LA_FLOOR]);
+		printf(", ");
+		print_result_json("platform_ops", &r[LA_PLAT]);
+		printf(", ");
+		print_result_json("floor_openssl_p256", &r[LA_RAW]);
+		printf(", \"ratio\": %.4f, \"within_1_3x\": %s, \"floor_plus_platform_us\": %.4f, "
+		       "\"ratio_floor_plus_platform\": %.4f, \"ratio_floor_openssl_p256\": %.4f, "
+		       "\"tls13_speedup\": %.4f}%s\n",
+		       la_ratio(l, v, LA_FLOOR), la_ratio(l, v, LA_FLOOR) <= 1.3 ? "true" : "false",
+		       us(la_floor_plat_ns(l, v)), la_ratio_fp(l, v), la_ratio(l, v, LA_RAW),
+		       la_speedup(l, v), v == 0 ? "," : "");
+	}
+	printf(" ], \"floor\": {\"p256_keygen\": 2, \"p256_ecdh\": 2, \"cmac_kdf\": %d, "
+	       "\"cmac_protocol\": %d, \"cmac_protocol_bytes\": {\"LAv1\": [%d, %d, %d, %d], "
+	       "\"LAv2\": [%d, %d, %d, %d]}, \"sha256\": %d, \"sha256_bytes\": %d},\n",
+	       LA_NKDF, LA_NPROTO_CMAC, LA_LAV1_CMAC_MSG2, LA_LAV1_CMAC_MSG2, LA_LAV1_CMAC_MSG3,
+	       LA_LAV1_CMAC_MSG3, LA_LAV2_CMAC, LA_LAV2_CMAC, LA_LAV2_CMAC, LA_LAV2_CMAC, LA_NSHA,
+	       LA_SHA_IN);
+	printf("  \"platform_ops\": {\"create_report\": 3, \"verify_report\": 2},\n  \"p256\": {");
+	for (size_t i = 0; i < P256_NROWS; i++) {
+		printf("%s", i ? ", " : "");
+		print_result_json(p256_id[i], &l->p256[i]);
+	}
+	printf("},\n  ");
+	print_result_json("tls13", &l->r[1][LA_TLS]);
+	printf(", \"tls13_speedup\": %.4f, \"tls13_at_least_3x\": %s}\n", la_speedup(l, 1),
+	       la_speedup(l, 1) >= 3.0 ? "true" : "false");
 }
 
 static void progress(const struct options *o, const char *what);
@@ -1737,10 +2589,17 @@ int main(int argc, char **argv)
 	dl_run(&o, &dv, &dlr);
 	dl_free(&dv);
 
+	/* Local attestation: the handshake, its floor, the platform's part, TLS 1.3. */
+	static struct la_report lar;
+	if (la_bench(&o, &lar) != 0) {
+		fprintf(stderr, "fusekey_bench: the local-attestation bench failed: %s\n", g_why);
+		return 1;
+	}
+
 	if (o.json)
-		print_json(&o, rows, nrows, ctx, NCTX, cpu, ncpu, &dlr);
+		print_json(&o, rows, nrows, ctx, NCTX, cpu, ncpu, &dlr, &lar);
 	else
-		print_text(&o, rows, nrows, ctx, NCTX, cpu, ncpu, &dlr);
+		print_text(&o, rows, nrows, ctx, NCTX, cpu, ncpu, &dlr, &lar);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "fusekey_bench: writing the results failed\n");
 		return 1;

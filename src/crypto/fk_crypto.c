@@ -38,7 +38,6 @@ struct fk_rsa_key {
 
 /* OSSL_PARAM string constructors take char *, hence writable arrays. */
 static char g_cbc_name[] = "AES-128-CBC";
-static char g_p256_name[] = "prime256v1";
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static bool g_ready;
@@ -366,72 +365,127 @@ static bool p256_scalar_ok(const uint8_t d_be[32])
 }
 
 /*
- * A peer point given as big-endian x||y: each coordinate < p (checked on the
- * bytes: EC_POINT_set_affine_coordinates would reduce x + p to x silently),
- * on the curve, not infinity.
+ * A peer point given as big-endian x||y, into q: each coordinate < p (checked
+ * on the bytes: EC_POINT_set_affine_coordinates would reduce x + p to x
+ * silently), on the curve, not infinity. P-256 has cofactor 1, so every such
+ * point has prime order n: no small-subgroup check is needed.
  */
-static fusekey_status p256_check_point(const uint8_t xy_be[64])
+static fusekey_status p256_point_from_be(const uint8_t xy_be[64], EC_POINT *q, BN_CTX *bn)
 {
-	fusekey_status st = FUSEKEY_ERR_CRYPTO;
-	BN_CTX *bn = NULL;
+	fusekey_status st = FUSEKEY_ERR_NO_MEMORY;
 	BIGNUM *x = NULL, *y = NULL;
-	EC_POINT *q = NULL;
 
 	if (memcmp(xy_be, g_p256_p, 32) >= 0 || memcmp(xy_be + 32, g_p256_p, 32) >= 0)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
-	bn = BN_CTX_new();
 	x = BN_bin2bn(xy_be, 32, NULL);
 	y = BN_bin2bn(xy_be + 32, 32, NULL);
-	q = EC_POINT_new(g_p256);
-	if (bn == NULL || x == NULL || y == NULL || q == NULL) {
-		st = FUSEKEY_ERR_NO_MEMORY;
+	if (x == NULL || y == NULL)
 		goto out;
-	}
 	/* set_affine_coordinates already refuses off-curve points; be explicit anyway. */
+	st = FUSEKEY_ERR_INVALID_PARAMETER;
 	if (EC_POINT_set_affine_coordinates(g_p256, q, x, y, bn) != 1 ||
-	    EC_POINT_is_on_curve(g_p256, q, bn) != 1 || EC_POINT_is_at_infinity(g_p256, q)) {
-		st = FUSEKEY_ERR_INVALID_PARAMETER;
+	    EC_POINT_is_on_curve(g_p256, q, bn) != 1 || EC_POINT_is_at_infinity(g_p256, q))
 		goto out;
-	}
+	st = FUSEKEY_OK;
+out:
+	BN_free(x);
+	BN_free(y);
+	return st;
+}
+
+/*
+ * pub = d*G in SGX encoding, on the group fetched once (building an EVP_PKEY
+ * per call re-creates the curve and costs 3x the multiplication itself).
+ * d carries BN_FLG_CONSTTIME; OpenSSL's fixed-base multiplication is
+ * constant time.
+ */
+static fusekey_status p256_base_mul(const BIGNUM *d, uint8_t pub[FK_P256_PUB_SIZE], BN_CTX *bn)
+{
+	fusekey_status st = FUSEKEY_ERR_NO_MEMORY;
+	EC_POINT *q = EC_POINT_new(g_p256);
+	BIGNUM *x = BN_new(), *y = BN_new();
+
+	if (q == NULL || x == NULL || y == NULL)
+		goto out;
+	st = FUSEKEY_ERR_CRYPTO;
+	if (EC_POINT_mul(g_p256, q, d, NULL, NULL, bn) != 1 ||
+	    EC_POINT_get_affine_coordinates(g_p256, q, x, y, bn) != 1 ||
+	    BN_bn2lebinpad(x, pub, 32) != 32 || BN_bn2lebinpad(y, pub + 32, 32) != 32)
+		goto out;
 	st = FUSEKEY_OK;
 out:
 	EC_POINT_free(q);
 	BN_free(x);
 	BN_free(y);
-	BN_CTX_free(bn);
 	return st;
 }
 
 fusekey_status fk_p256_keygen(uint8_t priv[FK_P256_PRIV_SIZE], uint8_t pub[FK_P256_PUB_SIZE])
 {
 	fusekey_status st = FUSEKEY_ERR_CRYPTO;
-	EVP_PKEY *pkey = NULL;
-	BIGNUM *d = NULL, *x = NULL, *y = NULL;
+	BN_CTX *bn = NULL;
+	BIGNUM *d = NULL;
 
 	if (priv == NULL || pub == NULL) {
 		st = FUSEKEY_ERR_INVALID_PARAMETER;
 		goto out;
 	}
-	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	if (pkey == NULL)
+	if (!crypto_ready())
 		goto out;
-	if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 ||
-	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 ||
-	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1)
+	bn = BN_CTX_secure_new();
+	d = BN_secure_new();
+	if (bn == NULL || d == NULL) {
+		st = FUSEKEY_ERR_NO_MEMORY;
 		goto out;
-	if (BN_bn2lebinpad(d, priv, FK_P256_PRIV_SIZE) != FK_P256_PRIV_SIZE ||
-	    BN_bn2lebinpad(x, pub, 32) != 32 || BN_bn2lebinpad(y, pub + 32, 32) != 32)
+	}
+	/* d uniform in [1, n-1], from OpenSSL's private DRBG (as its own EC keygen does). */
+	do {
+		if (BN_priv_rand_range_ex(d, EC_GROUP_get0_order(g_p256), 0, bn) != 1)
+			goto out;
+	} while (BN_is_zero(d));
+	BN_set_flags(d, BN_FLG_CONSTTIME);
+	st = p256_base_mul(d, pub, bn);
+	if (st != FUSEKEY_OK)
+		goto out;
+	st = FUSEKEY_ERR_CRYPTO;
+	if (BN_bn2lebinpad(d, priv, FK_P256_PRIV_SIZE) != FK_P256_PRIV_SIZE)
 		goto out;
 	st = FUSEKEY_OK;
 out:
-	EVP_PKEY_free(pkey);
 	BN_clear_free(d);
-	BN_free(x);
-	BN_free(y);
+	BN_CTX_free(bn);
 	if (st != FUSEKEY_OK) {
-		fk_wipe(priv, FK_P256_PRIV_SIZE);
-		fk_wipe(pub, FK_P256_PUB_SIZE);
+		if (priv != NULL)
+			fk_wipe(priv, FK_P256_PRIV_SIZE);
+		if (pub != NULL)
+			fk_wipe(pub, FK_P256_PUB_SIZE);
 	}
+	return st;
+}
+
+/* A little-endian private scalar with 1 <= d < n, as a constant-time secure BIGNUM. */
+static fusekey_status p256_scalar_from_le(const uint8_t priv[FK_P256_PRIV_SIZE], BIGNUM **out)
+{
+	uint8_t d_be[FK_P256_PRIV_SIZE];
+	fusekey_status st = FUSEKEY_ERR_INVALID_PARAMETER;
+	BIGNUM *d = NULL;
+
+	*out = NULL;
+	memcpy(d_be, priv, sizeof(d_be));
+	fk_reverse(d_be, sizeof(d_be));
+	if (!p256_scalar_ok(d_be))
+		goto out;
+	st = FUSEKEY_ERR_NO_MEMORY;
+	d = BN_secure_new();
+	if (d == NULL || BN_bin2bn(d_be, sizeof(d_be), d) == NULL)
+		goto out;
+	BN_set_flags(d, BN_FLG_CONSTTIME);
+	*out = d;
+	d = NULL;
+	st = FUSEKEY_OK;
+out:
+	fk_wipe(d_be, sizeof(d_be));
+	BN_clear_free(d);
 	return st;
 }
 
@@ -439,10 +493,8 @@ fusekey_status fk_p256_public(const uint8_t priv[FK_P256_PRIV_SIZE],
 			      uint8_t pub[FK_P256_PUB_SIZE])
 {
 	fusekey_status st = FUSEKEY_ERR_CRYPTO;
-	uint8_t d_be[FK_P256_PRIV_SIZE];
 	BN_CTX *bn = NULL;
-	BIGNUM *d = NULL, *x = NULL, *y = NULL;
-	EC_POINT *q = NULL;
+	BIGNUM *d = NULL;
 
 	if (pub == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
@@ -452,54 +504,36 @@ fusekey_status fk_p256_public(const uint8_t priv[FK_P256_PRIV_SIZE],
 	}
 	if (!crypto_ready())
 		goto out;
-	memcpy(d_be, priv, sizeof(d_be));
-	fk_reverse(d_be, sizeof(d_be));
-	if (!p256_scalar_ok(d_be)) {
-		st = FUSEKEY_ERR_INVALID_PARAMETER;
+	st = p256_scalar_from_le(priv, &d);
+	if (st != FUSEKEY_OK)
 		goto out;
-	}
 	bn = BN_CTX_secure_new();
-	d = BN_secure_new();
-	x = BN_new();
-	y = BN_new();
-	q = EC_POINT_new(g_p256);
-	if (bn == NULL || d == NULL || x == NULL || y == NULL || q == NULL) {
-		st = FUSEKEY_ERR_NO_MEMORY;
-		goto out;
-	}
-	if (BN_bin2bn(d_be, sizeof(d_be), d) == NULL)
-		goto out;
-	BN_set_flags(d, BN_FLG_CONSTTIME);
-	if (EC_POINT_mul(g_p256, q, d, NULL, NULL, bn) != 1 ||
-	    EC_POINT_get_affine_coordinates(g_p256, q, x, y, bn) != 1 ||
-	    BN_bn2lebinpad(x, pub, 32) != 32 || BN_bn2lebinpad(y, pub + 32, 32) != 32)
-		goto out;
-	st = FUSEKEY_OK;
+	st = bn == NULL ? FUSEKEY_ERR_NO_MEMORY : p256_base_mul(d, pub, bn);
 out:
-	fk_wipe(d_be, sizeof(d_be));
 	BN_clear_free(d);
-	BN_free(x);
-	BN_free(y);
-	EC_POINT_free(q);
 	BN_CTX_free(bn);
 	if (st != FUSEKEY_OK)
 		fk_wipe(pub, FK_P256_PUB_SIZE);
 	return st;
 }
 
+/*
+ * ECDH as SP 800-56A's primitive and OpenSSL's own ecdh_simple_compute_key
+ * do it: Z = x(d*Q) for a validated Q, with OpenSSL's constant-time
+ * variable-base multiplication. Done on the cached group rather than through
+ * EVP_PKEY_derive, which rebuilds both keys and the curve per call and checks
+ * the peer a second time with a full n*Q multiplication (~3x the cost,
+ * docs/bench.md); the checks themselves are the same.
+ */
 fusekey_status fk_p256_ecdh(const uint8_t priv[FK_P256_PRIV_SIZE],
 			    const uint8_t peer_pub[FK_P256_PUB_SIZE],
 			    uint8_t shared[FK_P256_SHARED_SIZE])
 {
 	fusekey_status st = FUSEKEY_ERR_CRYPTO;
-	uint8_t d_be[FK_P256_PRIV_SIZE];
-	uint8_t d_native[FK_P256_PRIV_SIZE]; /* OSSL_PARAM integers are in host order */
-	uint8_t point[1 + FK_P256_PUB_SIZE]; /* SEC1 uncompressed: 04 || X || Y, big-endian */
-	uint8_t z[FK_P256_SHARED_SIZE];
-	size_t zlen = sizeof(z);
-	OSSL_PARAM mine_params[3], peer_params[3];
-	EVP_PKEY_CTX *kctx = NULL, *dctx = NULL;
-	EVP_PKEY *mine = NULL, *peer = NULL;
+	uint8_t xy_be[FK_P256_PUB_SIZE];
+	BN_CTX *bn = NULL;
+	BIGNUM *d = NULL, *x = NULL;
+	EC_POINT *q = NULL, *r = NULL;
 
 	if (shared == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
@@ -509,69 +543,37 @@ fusekey_status fk_p256_ecdh(const uint8_t priv[FK_P256_PRIV_SIZE],
 	}
 	if (!crypto_ready())
 		goto out;
-
-	point[0] = 0x04;
-	memcpy(point + 1, peer_pub, 32);
-	fk_reverse(point + 1, 32);
-	memcpy(point + 33, peer_pub + 32, 32);
-	fk_reverse(point + 33, 32);
-	st = p256_check_point(point + 1);
+	bn = BN_CTX_secure_new();
+	q = EC_POINT_new(g_p256);
+	r = EC_POINT_new(g_p256);
+	x = BN_secure_new();
+	if (bn == NULL || q == NULL || r == NULL || x == NULL) {
+		st = FUSEKEY_ERR_NO_MEMORY;
+		goto out;
+	}
+	memcpy(xy_be, peer_pub, 32);
+	fk_reverse(xy_be, 32);
+	memcpy(xy_be + 32, peer_pub + 32, 32);
+	fk_reverse(xy_be + 32, 32);
+	st = p256_point_from_be(xy_be, q, bn);
+	if (st != FUSEKEY_OK)
+		goto out;
+	st = p256_scalar_from_le(priv, &d);
 	if (st != FUSEKEY_OK)
 		goto out;
 	st = FUSEKEY_ERR_CRYPTO;
-
-	memcpy(d_be, priv, sizeof(d_be));
-	fk_reverse(d_be, sizeof(d_be));
-	if (!p256_scalar_ok(d_be)) {
-		st = FUSEKEY_ERR_INVALID_PARAMETER;
+	/* With d in [1, n-1] and Q of prime order n, d*Q is never infinity. */
+	if (EC_POINT_mul(g_p256, r, NULL, q, d, bn) != 1 || EC_POINT_is_at_infinity(g_p256, r) ||
+	    EC_POINT_get_affine_coordinates(g_p256, r, x, NULL, bn) != 1 ||
+	    BN_bn2lebinpad(x, shared, FK_P256_SHARED_SIZE) != FK_P256_SHARED_SIZE)
 		goto out;
-	}
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(d_native, priv, sizeof(d_native));
-#else
-	memcpy(d_native, d_be, sizeof(d_native));
-#endif
-
-	mine_params[0] =
-		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, g_p256_name, 0);
-	mine_params[1] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PRIV_KEY, d_native,
-						 sizeof(d_native));
-	mine_params[2] = OSSL_PARAM_construct_end();
-	peer_params[0] =
-		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, g_p256_name, 0);
-	peer_params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point,
-							   sizeof(point));
-	peer_params[2] = OSSL_PARAM_construct_end();
-
-	kctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	if (kctx == NULL || EVP_PKEY_fromdata_init(kctx) != 1 ||
-	    EVP_PKEY_fromdata(kctx, &mine, EVP_PKEY_KEYPAIR, mine_params) != 1)
-		goto out;
-	if (EVP_PKEY_fromdata(kctx, &peer, EVP_PKEY_PUBLIC_KEY, peer_params) != 1) {
-		st = FUSEKEY_ERR_INVALID_PARAMETER;
-		goto out;
-	}
-	dctx = EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL);
-	if (dctx == NULL || EVP_PKEY_derive_init(dctx) != 1)
-		goto out;
-	/* OpenSSL checks the peer a second time (validate_peer = 1). */
-	if (EVP_PKEY_derive_set_peer_ex(dctx, peer, 1) != 1) {
-		st = FUSEKEY_ERR_INVALID_PARAMETER;
-		goto out;
-	}
-	if (EVP_PKEY_derive(dctx, z, &zlen) != 1 || zlen != sizeof(z))
-		goto out;
-	memcpy(shared, z, sizeof(z));
-	fk_reverse(shared, FK_P256_SHARED_SIZE);
 	st = FUSEKEY_OK;
 out:
-	fk_wipe(d_be, sizeof(d_be));
-	fk_wipe(d_native, sizeof(d_native));
-	fk_wipe(z, sizeof(z));
-	EVP_PKEY_CTX_free(dctx);
-	EVP_PKEY_CTX_free(kctx);
-	EVP_PKEY_free(mine); /* frees the scalar with BN_clear_free */
-	EVP_PKEY_free(peer);
+	BN_clear_free(d);
+	BN_clear_free(x);
+	EC_POINT_clear_free(r);
+	EC_POINT_free(q);
+	BN_CTX_free(bn);
 	if (st != FUSEKEY_OK)
 		fk_wipe(shared, FK_P256_SHARED_SIZE);
 	return st;
