@@ -1771,7 +1771,24 @@ static void test_status_names(void **state)
 		/* they are refusals of a key, as MAC_MISMATCH is to the SDK */
 		assert_int_equal(fusekey_status_to_sgx(rows[i].s), 0x3001);
 	}
-	assert_string_equal(fusekey_status_name((fusekey_status)24), "FUSEKEY_ERR_UNKNOWN");
+	assert_string_equal(fusekey_status_name((fusekey_status)1000), "FUSEKEY_ERR_UNKNOWN");
+	/* Local attestation: the SDK's sgx_dh reports all three as UNEXPECTED. */
+	static const struct {
+		fusekey_status s;
+		int value;
+		const char *name;
+	} la[] = {
+		{FUSEKEY_ERR_HANDSHAKE, 24, "FUSEKEY_ERR_HANDSHAKE"},
+		{FUSEKEY_ERR_PEER_IDENTITY, 25, "FUSEKEY_ERR_PEER_IDENTITY"},
+		{FUSEKEY_ERR_EXHAUSTED, 26, "FUSEKEY_ERR_EXHAUSTED"},
+	};
+	for (size_t i = 0; i < sizeof(la) / sizeof(la[0]); i++) {
+		assert_int_equal((int)la[i].s, la[i].value);
+		assert_string_equal(fusekey_status_name(la[i].s), la[i].name);
+		assert_string_not_equal(fusekey_status_str(la[i].s), unknown);
+		assert_int_equal(fusekey_status_to_sgx(la[i].s), 0x0001);
+	}
+	assert_string_equal(fusekey_status_name((fusekey_status)27), "FUSEKEY_ERR_UNKNOWN");
 }
 
 /* ---- both methods ---- */
