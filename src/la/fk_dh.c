@@ -140,6 +140,18 @@ static fusekey_status derive_keys(struct fk_dh_session *s)
 	return st;
 }
 
+/*
+ * The handshake is done: keep the peer's verified report body (report_data
+ * cleared: it is protocol data, not identity); the SMK has no further use.
+ */
+static void become_active(struct fk_dh_session *s, const struct fk_sgx_report_body *peer)
+{
+	memcpy(&s->peer, peer, sizeof(s->peer));
+	memset(s->peer.report_data, 0, sizeof(s->peer.report_data));
+	FK_WIPE(s->smk);
+	s->state = FK_DH_STATE_ACTIVE;
+}
+
 /* ---- make_target_info (sgx.md §8.4) ---- */
 
 bool fk_dh_make_target_info(const struct fk_dh_proto_spec *spec, const struct fk_sgx_report *report,
@@ -420,11 +432,7 @@ fusekey_status fk_dh_responder_proc_msg2(struct fk_dh_session *s, struct fk_plat
 	if (st != FUSEKEY_OK)
 		goto out;
 
-	/* The peer: its report body as verified, report_data cleared. */
-	memcpy(&s->peer, &msg2->report.body, sizeof(s->peer));
-	memset(s->peer.report_data, 0, sizeof(s->peer.report_data));
-	FK_WIPE(s->smk);
-	s->state = FK_DH_STATE_ACTIVE;
+	become_active(s, &msg2->report.body);
 	*msg3_len = total;
 out:
 	if (st != FUSEKEY_OK) {
@@ -494,10 +502,7 @@ fusekey_status fk_dh_initiator_proc_msg3_as(struct fk_dh_session *s, struct fk_p
 	}
 	if (st != FUSEKEY_OK)
 		goto out;
-	memcpy(&s->peer, &m3->report.body, sizeof(s->peer));
-	memset(s->peer.report_data, 0, sizeof(s->peer.report_data));
-	FK_WIPE(s->smk);
-	s->state = FK_DH_STATE_ACTIVE;
+	become_active(s, &m3->report.body);
 out:
 	FK_WIPE(mac);
 	if (st != FUSEKEY_OK)
