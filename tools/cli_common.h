@@ -47,6 +47,8 @@ enum cli_exit {
 	CLI_EXIT_WRONG_CONTAINER = 13, /* authentic key of another container */
 	CLI_EXIT_TRUNCATED = 14,       /* key file cut short */
 	CLI_EXIT_POLICY = 15,	       /* key made under another policy than required */
+	CLI_EXIT_UNAVAILABLE = 16,     /* key service unreachable or timed out */
+	CLI_EXIT_REFUSED_RELEASE = 17, /* key service refused the release */
 };
 
 /* Input bounds (documented in docs/cli.md). */

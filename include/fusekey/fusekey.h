@@ -63,6 +63,9 @@ typedef enum fusekey_status {
 	FUSEKEY_ERR_HANDSHAKE = 24,        /* LA: a handshake message is not authentic */
 	FUSEKEY_ERR_PEER_IDENTITY = 25,    /* LA: the peer enclave is not an allowed one */
 	FUSEKEY_ERR_EXHAUSTED = 26,        /* LA: the channel's message counter is used up */
+	FUSEKEY_ERR_UNAVAILABLE = 27,      /* the key service cannot be reached */
+	FUSEKEY_ERR_TIMEOUT = 28,          /* a deadline passed */
+	FUSEKEY_ERR_REFUSED = 29,          /* the key service refused the release */
 } fusekey_status;
 
 /* A stable, short English description; never NULL. */

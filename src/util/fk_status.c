@@ -60,6 +60,11 @@ static const struct status_row rows[] = {
 	[FUSEKEY_ERR_EXHAUSTED] = {"FUSEKEY_ERR_EXHAUSTED",
 				   "the channel's message counter is used up: start a new session",
 				   0x0001},
+	[FUSEKEY_ERR_UNAVAILABLE] = {"FUSEKEY_ERR_UNAVAILABLE",
+				     "the key service cannot be reached", 0x0001},
+	[FUSEKEY_ERR_TIMEOUT] = {"FUSEKEY_ERR_TIMEOUT", "the operation timed out", 0x0001},
+	[FUSEKEY_ERR_REFUSED] = {"FUSEKEY_ERR_REFUSED",
+				 "the key service refused to release the key", 0x0001},
 };
 
 static const struct status_row *row(fusekey_status status)

@@ -1788,7 +1788,7 @@ static void test_status_names(void **state)
 		assert_string_not_equal(fusekey_status_str(la[i].s), unknown);
 		assert_int_equal(fusekey_status_to_sgx(la[i].s), 0x0001);
 	}
-	assert_string_equal(fusekey_status_name((fusekey_status)27), "FUSEKEY_ERR_UNKNOWN");
+	assert_string_equal(fusekey_status_name((fusekey_status)30), "FUSEKEY_ERR_UNKNOWN");
 }
 
 /* ---- both methods ---- */
