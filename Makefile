@@ -19,7 +19,8 @@ FUZZ_TARGETS := unseal sigstruct key_request dh
 MESON       ?= meson
 
 DEB_PACKAGES := meson ninja-build pkg-config gcc clang libssl-dev libjansson-dev \
-                libcmocka-dev python3 libclang-rt-14-dev
+                libcmocka-dev python3 libclang-rt-14-dev libprotobuf-c-dev protobuf-c-compiler \
+                golang-go golang-github-containerd-ttrpc-dev
 
 .PHONY: all deps build demo test asan clang bench fuzz clean help
 

@@ -112,6 +112,18 @@ static const char *status_hint(fusekey_status st)
 		return "the file was cut short; restore it or generate the key again";
 	case FUSEKEY_ERR_POLICY_MISMATCH:
 		return "the key was made under another policy than the one required";
+	case FUSEKEY_ERR_UNAVAILABLE:
+		return "is fusekeyd running, and is --socket its socket?";
+	case FUSEKEY_ERR_TIMEOUT:
+		return "the key service did not answer in time";
+	case FUSEKEY_ERR_REFUSED:
+		return "the agent's release policy does not allow this enclave this container's "
+		       "key: its log says why";
+	case FUSEKEY_ERR_PEER_IDENTITY:
+		return "the key service is not the agent enclave named by --agent-*";
+	case FUSEKEY_ERR_HANDSHAKE:
+		return "local attestation failed: the peer is not an enclave of this platform, or "
+		       "a message was modified";
 	default:
 		return NULL;
 	}

@@ -24,6 +24,7 @@
 #include "delivery/fk_api.h"
 #include "delivery/fk_bundle.h"
 #include "delivery/fk_forms.h"
+#include "policy/fk_launch.h"
 #include "util/fk_file.h"
 
 enum form { FORM_RAW, FORM_HEX, FORM_OCCLUM, FORM_OCCLUM_MOUNT, FORM_GRAMINE, FORM__COUNT };
@@ -51,6 +52,14 @@ struct request {
 	size_t key_len;	 /* generate */
 	bool force;
 	struct output out;
+	/* la (get) */
+	const char *socket_path;
+	uint8_t agent_mrenclave[32], agent_mrsigner[32];
+	struct fusekey_agent_expect agent;
+	uint8_t launch_digest[32];
+	bool has_launch;
+	bool no_fallback;
+	uint32_t timeout_ms;
 };
 
 /* Room for the longest form: unionfs options with two PATH_MAX directories. */
@@ -87,6 +96,8 @@ static const char *method_name(fusekey_method m)
 		return "seal";
 	case FUSEKEY_METHOD_DERIVE:
 		return "derive";
+	case FUSEKEY_METHOD_LA:
+		return "la";
 	default:
 		return "auto";
 	}
@@ -94,7 +105,9 @@ static const char *method_name(fusekey_method m)
 
 static const char *file_of(fusekey_method m)
 {
-	return m == FUSEKEY_METHOD_DERIVE ? FK_BUNDLE_DERIVE_NAME : FK_BUNDLE_SEALED_NAME;
+	return m == FUSEKEY_METHOD_DERIVE ? FK_BUNDLE_DERIVE_NAME
+	       : m == FUSEKEY_METHOD_LA   ? FK_BUNDLE_LA_NAME
+					  : FK_BUNDLE_SEALED_NAME;
 }
 
 /* ---- options ---- */
@@ -263,6 +276,86 @@ static bool needs_16(enum form f)
 	return f == FORM_OCCLUM || f == FORM_OCCLUM_MOUNT || f == FORM_GRAMINE;
 }
 
+/*
+ * get's la options: the socket, the agent the app accepts, its launch digest
+ * (--launch-digest, else computed from <bundle>/config.json when there is one).
+ */
+static int parse_la(const char *cmd, const struct cli_args *a, struct request *r)
+{
+	bool any_agent = a->has[OPT_AGENT_MRENCLAVE] || a->has[OPT_AGENT_MRSIGNER];
+	char err[256];
+	uint64_t v;
+
+	r->agent.isv_prod_id = -1;
+	if (a->has[OPT_SOCKET]) {
+		if (a->val[OPT_SOCKET][0] == '\0')
+			return cli_usage_err(cmd, "--socket needs a path");
+		r->socket_path = a->val[OPT_SOCKET];
+	}
+	if (r->method == FUSEKEY_METHOD_LA && r->socket_path == NULL)
+		return cli_usage_err(cmd, "--method la needs --socket PATH: the fusekeyd socket");
+	if (r->socket_path == NULL) {
+		if (any_agent || a->has[OPT_LAUNCH_DIGEST] || a->has[OPT_NO_FALLBACK] ||
+		    a->has[OPT_TIMEOUT_MS] || a->has[OPT_AGENT_PRODID] ||
+		    a->has[OPT_AGENT_MIN_SVN] || a->has[OPT_AGENT_DEBUG])
+			return cli_usage_err(cmd, "the --agent-*, --launch-digest, --no-fallback "
+						  "and --timeout-ms options go with --socket");
+		return CLI_EXIT_OK;
+	}
+	if (r->method != FUSEKEY_METHOD_LA && r->method != FUSEKEY_METHOD_AUTO)
+		return cli_usage_err(cmd, "--socket goes with --method la or auto");
+	if (!any_agent)
+		return cli_usage_err(cmd,
+				     "la needs the agent the app accepts: --agent-mrenclave HEX "
+				     "and/or --agent-mrsigner HEX (64 hex digits each)");
+	if (a->has[OPT_AGENT_MRENCLAVE]) {
+		if (!cli_parse_hex_exact(a->val[OPT_AGENT_MRENCLAVE], r->agent_mrenclave, 32))
+			return cli_usage_err(cmd, "--agent-mrenclave must be 64 hex digits");
+		r->agent.mr_enclave = r->agent_mrenclave;
+	}
+	if (a->has[OPT_AGENT_MRSIGNER]) {
+		if (!cli_parse_hex_exact(a->val[OPT_AGENT_MRSIGNER], r->agent_mrsigner, 32))
+			return cli_usage_err(cmd, "--agent-mrsigner must be 64 hex digits");
+		r->agent.mr_signer = r->agent_mrsigner;
+	}
+	if (a->has[OPT_AGENT_PRODID]) {
+		if (!cli_parse_uint(a->val[OPT_AGENT_PRODID], 0xFFFF, &v))
+			return cli_usage_err(cmd, "--agent-isvprodid must be 0..65535");
+		r->agent.isv_prod_id = (int)v;
+	}
+	if (a->has[OPT_AGENT_MIN_SVN]) {
+		if (!cli_parse_uint(a->val[OPT_AGENT_MIN_SVN], 0xFFFF, &v))
+			return cli_usage_err(cmd, "--agent-min-svn must be 0..65535");
+		r->agent.min_isv_svn = (uint16_t)v;
+	}
+	r->agent.allow_debug = a->has[OPT_AGENT_DEBUG];
+	if (a->has[OPT_TIMEOUT_MS]) {
+		if (!cli_parse_uint(a->val[OPT_TIMEOUT_MS], 600000, &v) || v == 0)
+			return cli_usage_err(cmd, "--timeout-ms must be 1..600000");
+		r->timeout_ms = (uint32_t)v;
+	}
+	r->no_fallback = a->has[OPT_NO_FALLBACK];
+	if (a->has[OPT_LAUNCH_DIGEST]) {
+		if (!cli_parse_hex_exact(a->val[OPT_LAUNCH_DIGEST], r->launch_digest, 32))
+			return cli_usage_err(cmd, "--launch-digest must be 64 hex digits "
+						  "(fusekey launch-digest prints it)");
+		r->has_launch = true;
+	} else {
+		char cfg[PATH_MAX];
+		int k = snprintf(cfg, sizeof(cfg), "%s/config.json", r->bundle);
+		if (k > 0 && (size_t)k < sizeof(cfg) && access(cfg, F_OK) == 0) {
+			if (fk_launch_digest_from_bundle(r->bundle, r->launch_digest, err,
+							 sizeof(err)) != FUSEKEY_OK) {
+				cli_err("cannot compute the launch digest from '%s': %s", cfg,
+					err);
+				return CLI_EXIT_FORMAT;
+			}
+			r->has_launch = true;
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
 static int parse_request(const char *cmd, const struct cli_args *a, bool is_get,
 			 struct request *r)
 {
@@ -294,12 +387,19 @@ static int parse_request(const char *cmd, const struct cli_args *a, bool is_get,
 			r->method = FUSEKEY_METHOD_SEAL;
 		else if (strcmp(m, "derive") == 0)
 			r->method = FUSEKEY_METHOD_DERIVE;
+		else if (strcmp(m, "la") == 0)
+			r->method = FUSEKEY_METHOD_LA;
 		else if (is_get && strcmp(m, "auto") == 0)
 			r->method = FUSEKEY_METHOD_AUTO;
 		else
 			return cli_usage_err(cmd, "--method must be %s, got '%s'",
-					     is_get ? "auto, seal or derive" : "seal or derive",
+					     is_get ? "auto, seal, derive or la" : "seal, derive or la",
 					     printable(m, pb, sizeof(pb)));
+	}
+	if (is_get) {
+		rc = parse_la(cmd, a, r);
+		if (rc != CLI_EXIT_OK)
+			return rc;
 	}
 	if (a->has[OPT_POLICY] && !cli_parse_policy(a->val[OPT_POLICY], &r->policy, bad,
 						    sizeof(bad)))
@@ -714,6 +814,20 @@ static int get_failed(fusekey_status st, const struct request *r, const struct c
 	char pol[96], want[96];
 	enum fk_sim_cpusvn which;
 
+	/* Failures of the key service itself: nothing in the bundle explains them. */
+	if (r->socket_path != NULL &&
+	    (st == FUSEKEY_ERR_UNAVAILABLE || st == FUSEKEY_ERR_TIMEOUT ||
+	     st == FUSEKEY_ERR_REFUSED || st == FUSEKEY_ERR_PEER_IDENTITY ||
+	     st == FUSEKEY_ERR_HANDSHAKE ||
+	     (r->method != FUSEKEY_METHOD_AUTO && st == FUSEKEY_ERR_NOT_FOUND))) {
+		char what[PATH_MAX + 64];
+		snprintf(what, sizeof(what), "la: the key service at '%s'", r->socket_path);
+		if (st == FUSEKEY_ERR_NOT_FOUND)
+			cli_err("%s has no key for container '%s' (was it generated with --method "
+				"la?)",
+				what, r->cid);
+		return st == FUSEKEY_ERR_NOT_FOUND ? cli_exit_for_status(st) : cli_fail(st, what);
+	}
 	cli_recorded_read(r->bundle, r->cid, m, &rec);
 	switch (st) {
 	case FUSEKEY_ERR_NOT_FOUND:
@@ -979,6 +1093,15 @@ int cli_cmd_get(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		DELIVERY_OPTS,
+		{"socket", true, false, OPT_SOCKET},
+		{"agent-mrenclave", true, false, OPT_AGENT_MRENCLAVE},
+		{"agent-mrsigner", true, false, OPT_AGENT_MRSIGNER},
+		{"agent-isvprodid", true, false, OPT_AGENT_PRODID},
+		{"agent-min-svn", true, false, OPT_AGENT_MIN_SVN},
+		{"agent-allow-debug", false, false, OPT_AGENT_DEBUG},
+		{"launch-digest", true, false, OPT_LAUNCH_DIGEST},
+		{"no-fallback", false, false, OPT_NO_FALLBACK},
+		{"timeout-ms", true, false, OPT_TIMEOUT_MS},
 	};
 	struct fusekey_key_opts ko;
 	struct cli_platform pl;
@@ -1009,7 +1132,30 @@ int cli_cmd_get(int argc, char **argv)
 	ko.method = r.method;
 	ko.policy = r.policy;
 	ko.bundle_dir = r.bundle;
-	st = fusekey_get(ctx, r.cid, &ko, key, &key_len);
+	ko.socket_path = r.socket_path;
+	ko.agent = r.socket_path != NULL ? &r.agent : NULL;
+	ko.launch_digest = r.has_launch ? r.launch_digest : NULL;
+	ko.no_fallback = r.no_fallback;
+	ko.timeout_ms = r.timeout_ms;
+	if (r.socket_path != NULL) {
+		/* la first; the CLI does the fallback itself so that it can say so. */
+		ko.method = FUSEKEY_METHOD_LA;
+		st = fusekey_get(ctx, r.cid, &ko, key, &key_len);
+		if (st == FUSEKEY_ERR_UNAVAILABLE && r.method == FUSEKEY_METHOD_AUTO &&
+		    !r.no_fallback) {
+			cli_warn("the key service at '%s' cannot be reached: falling back to the "
+				 "key the agent sealed in the bundle",
+				 r.socket_path);
+			ko.method = FUSEKEY_METHOD_AUTO;
+			ko.socket_path = NULL;
+			key_len = sizeof(key);
+			st = fusekey_get(ctx, r.cid, &ko, key, &key_len);
+		} else if (st == FUSEKEY_OK) {
+			r.method = FUSEKEY_METHOD_LA;
+		}
+	} else {
+		st = fusekey_get(ctx, r.cid, &ko, key, &key_len);
+	}
 	if (st != FUSEKEY_OK) {
 		rc = get_failed(st, &r, &pl);
 		goto out;
@@ -1017,9 +1163,16 @@ int cli_cmd_get(int argc, char **argv)
 	rc = emit_key(&r, key, key_len);
 	if (rc != CLI_EXIT_OK)
 		goto out;
+	describe_dest(&r.out, dest, sizeof(dest));
+	if (r.method == FUSEKEY_METHOD_LA) {
+		fprintf(stderr,
+			"fusekey: got the %zu-byte key of container '%s' (method la, from the key "
+			"service at %s after local attestation); in form %s to %s\n",
+			key_len, r.cid, r.socket_path, form_names[r.out.form], dest);
+		goto out;
+	}
 	cli_recorded_read(r.bundle, r.cid, used_method(&r), &rec);
 	policy_text(rec.policy, pol, sizeof(pol));
-	describe_dest(&r.out, dest, sizeof(dest));
 	fprintf(stderr,
 		"fusekey: got the %zu-byte key of container '%s' (method %s, policy %s); in form "
 		"%s to %s\n",

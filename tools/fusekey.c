@@ -12,6 +12,10 @@
 
 #include "cli_common.h"
 
+/* tools/cli_policy.c */
+int cli_cmd_policy(int argc, char **argv);
+int cli_cmd_launch_digest(int argc, char **argv);
+
 #define PLATFORM_OPTS_HELP                                                          \
 	"Platform options (the command runs as an enclave):\n"                      \
 	"  --platform sim    use the EMULATED SGX platform (env FUSEKEY_PLATFORM).\n" \
@@ -51,6 +55,10 @@ static const char help_overview[] =
 	"  inspect       describe a sealed blob, report, target info, key request,\n"
 	"                SIGSTRUCT, sealed FUSE key, derive descriptor or local-\n"
 	"                attestation message (sgx_dh msg1, msg2, msg3)\n"
+	"  policy check  check a release policy file (fusekeyd): what it allows, or\n"
+	"                the first error with its line and reason\n"
+	"  launch-digest the launch-spec digest of an OCI bundle (process args, env,\n"
+	"                cwd), for a release policy's launch_digest\n"
 	"  help          help for a command: 'fusekey help seal', 'fusekey help sim\n"
 	"                init'. Every command also takes --help.\n"
 	"\n"
@@ -73,6 +81,8 @@ static const char help_overview[] =
 	"  13  get: the key file belongs to another container (moved or copied)\n"
 	"  14  get: the key file is truncated\n"
 	"  15  get: the key was made under another policy than --policy requires\n"
+	"  16  get --method la: the key service cannot be reached, or timed out\n"
+	"  17  get --method la: the key service's release policy refused\n"
 	"\n"
 	"Environment: FUSEKEY_PLATFORM, FUSEKEY_SIM_DIR, FUSEKEY_ENCLAVE,\n"
 	"FUSEKEY_CONFIG_ID, FUSEKEY_CONFIG_SVN (options win). See docs/cli.md.\n";
@@ -224,7 +234,7 @@ static const char help_unseal[] =
 
 static const char help_generate[] =
 	"usage: fusekey generate --platform sim --enclave FILE --container ID\n"
-	"                        --bundle DIR [--method seal|derive] [--policy P]\n"
+	"                        --bundle DIR [--method seal|derive|la] [--policy P]\n"
 	"                        [--key-len 16|32] [--force]\n"
 	"                        [--format F] [--out FILE | --stdout | --fd N]\n"
 	"\n"
@@ -234,12 +244,15 @@ static const char help_generate[] =
 	"          bound to the container id\n"
 	"  derive  DIR/fusekey/ID/derive.json: the public key request from which\n"
 	"          both enclaves derive the same key with EGETKEY (nothing secret)\n"
+	"  la      DIR/fusekey/ID/key.la: the key sealed to this agent enclave, for\n"
+	"          fusekeyd to hand out after local attestation; and key.sealed\n"
+	"          under --policy, the app's fallback when fusekeyd is not there\n"
 	"The key itself is delivered only when asked (--out, --stdout, --fd,\n"
 	"--format gramine): the agent needs it to create the encrypted filesystem.\n"
 	"  --container ID    1 to 128 of A-Z a-z 0-9 _ . -, not starting with '.'\n"
 	"                    or '-' (exit 2 otherwise)\n"
 	"  --bundle DIR      the container's bundle directory (must exist)\n"
-	"  --method M        seal (default) or derive\n"
+	"  --method M        seal (default), derive or la\n"
 	"  --policy P        mrsigner (default) and/or mrenclave, plus noisvprodid,\n"
 	"                    configid, familyid, extprodid, kss (KSS enclaves only)\n"
 	"  --key-len N       16 (default) or 32 bytes\n"
@@ -251,8 +264,12 @@ static const char help_generate[] =
 
 static const char help_get[] =
 	"usage: fusekey get --platform sim --enclave FILE --container ID --bundle DIR\n"
-	"                   [--method auto|seal|derive] [--policy P] [--format F]\n"
+	"                   [--method auto|seal|derive|la] [--policy P] [--format F]\n"
 	"                   (--out FILE | --stdout | --fd N) [--force]\n"
+	"                   [--socket PATH --agent-mrenclave HEX|--agent-mrsigner HEX\n"
+	"                    [--agent-isvprodid N] [--agent-min-svn N]\n"
+	"                    [--agent-allow-debug] [--launch-digest HEX]\n"
+	"                    [--no-fallback] [--timeout-ms N]]\n"
 	"                   [--mount-type sefs --dir D |\n"
 	"                    --mount-type unionfs --lowerdir L --upperdir U]\n"
 	"       fusekey get ... --format gramine --key-name NAME [--gramine-dir DIR]\n"
@@ -261,7 +278,8 @@ static const char help_get[] =
 	"the agent wrote, and deliver it in the form the libOS needs.\n"
 	"  --container ID    the container whose key this is\n"
 	"  --bundle DIR      the container's bundle directory\n"
-	"  --method M        auto (default: whatever the agent left), seal or derive\n"
+	"  --method M        auto (default: whatever the agent left), seal, derive,\n"
+	"                    or la (only from the key service, never the bundle)\n"
 	"  --policy P        the policy the key must have been made under (default:\n"
 	"                    accept the recorded one); e.g. mrenclave refuses an\n"
 	"                    MRSIGNER key (exit 15)\n"
@@ -270,8 +288,29 @@ static const char help_get[] =
 	"enclave version or TCB, 6 malformed or a symlink, 7 no key for the\n"
 	"container, 12 made for another enclave identity (signer, MRENCLAVE,\n"
 	"product, DEBUG), 13 another container's key, 14 truncated, 15 another\n"
-	"policy than --policy.\n"
+	"policy than --policy. la: 16 the key service cannot be reached (or timed\n"
+	"out), 17 its release policy refused this enclave, 12 it is not the agent\n"
+	"named by --agent-*, 4 local attestation failed.\n"
 	"\n" KEY_OUTPUT_HELP "\n" PLATFORM_OPTS_HELP;
+
+/* get's la options: a second string (ISO C bounds one literal to 4095 bytes). */
+static const char help_get_la[] =
+	"\nla (local attestation with fusekeyd, docs/service.md):\n"
+	"  --socket PATH     la: fusekeyd's socket. Local attestation with the agent,\n"
+	"                    then the key if its release policy allows this enclave.\n"
+	"                    With auto, the sealed key in the bundle is used only if\n"
+	"                    the socket cannot be reached (said on stderr), never\n"
+	"                    after a refusal; --no-fallback: not even then\n"
+	"  --agent-mrenclave HEX, --agent-mrsigner HEX\n"
+	"                    la: the agent enclave this app accepts (one or both);\n"
+	"                    --agent-isvprodid N, --agent-min-svn N narrow it, and\n"
+	"                    a DEBUG agent is refused unless --agent-allow-debug\n"
+	"  --launch-digest HEX\n"
+	"                    la: this app's launch-spec digest (64 hex digits; see\n"
+	"                    'fusekey launch-digest'); default: computed from the\n"
+	"                    bundle's config.json when there is one\n"
+	"  --timeout-ms N    la: per call (default 5000)\n";
+
 
 static const char help_inspect[] =
 	"usage: fusekey inspect FILE [--json] [--platform sim]\n"
@@ -301,6 +340,31 @@ static const char help_inspect[] =
 	"artifact carries a marker (an emulator CPUSVN, the SDK simulation report\n"
 	"KEYID) or --platform sim is given, else 'platform: no emulation marker'.\n";
 
+static const char help_policy[] =
+	"usage: fusekey policy check FILE\n"
+	"\n"
+	"Load a release policy exactly as fusekeyd does (docs/policy.md). Valid:\n"
+	"exit 0 and a summary (container entries, their rules, every identity\n"
+	"field). Refused: exit 6 and the first error as FILE:LINE: PATH: REASON,\n"
+	"e.g. policy.json:7: containers.\"web\"[0].mr_enclave[1]: not 64 hex\n"
+	"digits. Also 7 if the file is missing, 9 if others can write it. The file\n"
+	"is JSON, at most 1 MiB: {\"version\": 1, \"containers\": {ID or \"*\": [rule,\n"
+	"...]}}; a rule is {\"mr_enclave\": [HEX, ...]} or {\"mr_signer\": HEX,\n"
+	"\"isv_prod_id\": N, \"min_isv_svn\": N}, plus optional allow_debug,\n"
+	"isv_family_id, isv_ext_prod_id, config_id, min_config_svn, launch_digest.\n";
+
+static const char help_launch_digest[] =
+	"usage: fusekey launch-digest (--bundle DIR | --config FILE)\n"
+	"\n"
+	"Print the launch-spec digest (64 hex digits): SHA-256 over process.args,\n"
+	"process.env and process.cwd of an OCI config.json, in the canonical form\n"
+	"of docs/policy.md. Put it in a release policy rule as launch_digest.\n"
+	"  --bundle DIR      read DIR/config.json (no symlink, at most 1 MiB)\n"
+	"  --config FILE     read FILE ('-' = standard input)\n"
+	"Exit 6 if the file is not a usable launch spec (no process.cwd, a\n"
+	"non-string entry, more than 4096 args or env entries, a string over\n"
+	"64 KiB or with a NUL character, duplicate keys), 7 if it is missing.\n";
+
 static const char help_help[] =
 	"usage: fusekey help [command]\n"
 	"\n"
@@ -309,13 +373,23 @@ static const char help_help[] =
 static const struct {
 	const char *topic;
 	const char *text;
+	const char *more; /* optional second part */
 } topics[] = {
-	{"sim", help_sim},	       {"sim init", help_sim_init},
-	{"sim cpusvn", help_sim_cpusvn}, {"sim keygen", help_sim_keygen},
-	{"sim sign", help_sim_sign},   {"sim show", help_sim_show},
-	{"seal", help_seal},	       {"unseal", help_unseal},
-	{"inspect", help_inspect},     {"generate", help_generate},
-	{"get", help_get},	       {"help", help_help},
+	{"sim", help_sim, NULL},
+	{"sim init", help_sim_init, NULL},
+	{"sim cpusvn", help_sim_cpusvn, NULL},
+	{"sim keygen", help_sim_keygen, NULL},
+	{"sim sign", help_sim_sign, NULL},
+	{"sim show", help_sim_show, NULL},
+	{"seal", help_seal, NULL},
+	{"unseal", help_unseal, NULL},
+	{"inspect", help_inspect, NULL},
+	{"generate", help_generate, NULL},
+	{"get", help_get, help_get_la},
+	{"help", help_help, NULL},
+	{"policy", help_policy, NULL},
+	{"policy check", help_policy, NULL},
+	{"launch-digest", help_launch_digest, NULL},
 };
 
 bool cli_help(const char *topic, FILE *f)
@@ -327,6 +401,8 @@ bool cli_help(const char *topic, FILE *f)
 	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
 		if (strcmp(topics[i].topic, topic) == 0) {
 			fputs(topics[i].text, f);
+			if (topics[i].more != NULL)
+				fputs(topics[i].more, f);
 			return true;
 		}
 	}
@@ -387,6 +463,10 @@ int main(int argc, char **argv)
 		return cli_cmd_generate(argc - 2, argv + 2);
 	if (strcmp(cmd, "get") == 0)
 		return cli_cmd_get(argc - 2, argv + 2);
+	if (strcmp(cmd, "policy") == 0)
+		return cli_cmd_policy(argc - 2, argv + 2);
+	if (strcmp(cmd, "launch-digest") == 0)
+		return cli_cmd_launch_digest(argc - 2, argv + 2);
 	cli_err("unknown command '%s'", cmd);
 	fputs("Try 'fusekey --help'.\n", stderr);
 	return CLI_EXIT_USAGE;

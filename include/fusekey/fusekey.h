@@ -111,7 +111,21 @@ typedef enum fusekey_method {
 	FUSEKEY_METHOD_AUTO = 0,   /* get: use what the agent left in the bundle */
 	FUSEKEY_METHOD_SEAL = 1,   /* sealed blob in the bundle */
 	FUSEKEY_METHOD_DERIVE = 2, /* EGETKEY on both sides, public descriptor in the bundle */
+	FUSEKEY_METHOD_LA = 3,     /* local attestation with fusekeyd over ttrpc (docs/service.md) */
 } fusekey_method;
+
+/*
+ * la, app side: the agent enclave the app accepts (checked after local
+ * attestation, before any key is used). At least one of mr_enclave and
+ * mr_signer; DEBUG agents are refused unless allow_debug.
+ */
+struct fusekey_agent_expect {
+	const uint8_t *mr_enclave; /* 32 bytes, or NULL */
+	const uint8_t *mr_signer;  /* 32 bytes, or NULL */
+	int isv_prod_id;           /* 0..65535, or -1 for any */
+	uint16_t min_isv_svn;
+	int allow_debug;
+};
 
 /* Policy bits: the SGX key policy (sgx_key_request_t.key_policy). */
 #define FUSEKEY_POLICY_MRENCLAVE 0x0001u
@@ -135,6 +149,20 @@ struct fusekey_key_opts {
 	const char *bundle_dir; /* required: the container's bundle directory */
 	size_t key_len;         /* generate: 16 (default when 0) or 32 */
 	int force;              /* generate: replace an existing key */
+	/*
+	 * la (get with method LA, or AUTO when socket_path is set): the fusekeyd
+	 * socket, the agent the app accepts, and the app's launch-spec digest
+	 * (32 bytes, docs/policy.md; NULL sends none). With AUTO, get falls back
+	 * to the bundle's sealed key only when the service cannot be reached
+	 * (FUSEKEY_ERR_UNAVAILABLE) — never after a refusal — unless no_fallback.
+	 * generate with method LA keeps the key for fusekeyd (key.la, sealed to
+	 * the agent itself) and writes key.sealed for the fallback under policy.
+	 */
+	const char *socket_path;
+	const struct fusekey_agent_expect *agent;
+	const uint8_t *launch_digest;
+	int no_fallback;
+	uint32_t timeout_ms; /* la: per call, 0 = 5000 */
 };
 
 /*

@@ -114,6 +114,8 @@ static const struct fk_method_ops *method_of(fusekey_method m)
 		return &fk_method_seal;
 	case FUSEKEY_METHOD_DERIVE:
 		return &fk_method_derive;
+	case FUSEKEY_METHOD_LA:
+		return &fk_method_la;
 	case FUSEKEY_METHOD_AUTO:
 	default:
 		return NULL;
@@ -125,8 +127,11 @@ static fusekey_status request_of(fusekey_ctx *ctx, const char *cid,
 				 const struct fusekey_key_opts *opts, struct fk_delivery_req *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (ctx == NULL || ctx->p == NULL || opts == NULL || opts->bundle_dir == NULL ||
-	    opts->bundle_dir[0] == '\0' || !fk_container_id_valid(cid))
+	if (ctx == NULL || ctx->p == NULL || opts == NULL || !fk_container_id_valid(cid))
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	/* Only a get that goes to the key service alone needs no bundle. */
+	bool la_only = opts->method == FUSEKEY_METHOD_LA && opts->socket_path != NULL;
+	if (!la_only && (opts->bundle_dir == NULL || opts->bundle_dir[0] == '\0'))
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	if (opts->policy != 0 &&
 	    ((opts->policy & ~FK_SGX_KEYPOLICY_VALID) ||
@@ -137,6 +142,10 @@ static fusekey_status request_of(fusekey_ctx *ctx, const char *cid,
 	r->cid = cid;
 	r->policy = opts->policy;
 	r->force = opts->force != 0;
+	r->socket_path = opts->socket_path;
+	r->agent = opts->agent;
+	r->launch_digest = opts->launch_digest;
+	r->timeout_ms = opts->timeout_ms;
 	return FUSEKEY_OK;
 }
 
@@ -177,8 +186,7 @@ fusekey_status fusekey_generate(fusekey_ctx *ctx, const char *container_id,
 	st = fk_bundle_lock(r.bundle, r.cid, true, &lock);
 	if (st != FUSEKEY_OK)
 		goto out;
-	if (!r.force && (fk_bundle_exists(r.bundle, r.cid, FK_BUNDLE_SEALED_NAME) ||
-			 fk_bundle_exists(r.bundle, r.cid, FK_BUNDLE_DERIVE_NAME))) {
+	if (!r.force && fk_bundle_has_key(r.bundle, r.cid)) {
 		st = FUSEKEY_ERR_EXISTS;
 		goto out;
 	}
@@ -210,6 +218,24 @@ fusekey_status fusekey_get(fusekey_ctx *ctx, const char *container_id,
 	if (st != FUSEKEY_OK)
 		goto out;
 	m = method_of(opts->method);
+	/*
+	 * la first when asked (LA) or when a service is named (AUTO). AUTO falls
+	 * back to the bundle only when the service cannot be reached: a refusal
+	 * is final, or a host that kills the daemon could pick the weaker method.
+	 */
+	if (opts->method == FUSEKEY_METHOD_LA ||
+	    (opts->method == FUSEKEY_METHOD_AUTO && opts->socket_path != NULL)) {
+		if (opts->socket_path == NULL) {
+			st = FUSEKEY_ERR_INVALID_PARAMETER;
+			goto out;
+		}
+		st = fk_method_la.get(&r, tmp, &tmp_len);
+		if (st == FUSEKEY_OK || opts->method == FUSEKEY_METHOD_LA ||
+		    st != FUSEKEY_ERR_UNAVAILABLE || opts->no_fallback)
+			goto done;
+		tmp_len = sizeof(tmp);
+		m = &fk_method_seal;
+	}
 	st = fk_bundle_lock(r.bundle, r.cid, false, &lock);
 	if (st != FUSEKEY_OK)
 		goto out;
@@ -228,6 +254,7 @@ fusekey_status fusekey_get(fusekey_ctx *ctx, const char *container_id,
 		goto out;
 	}
 	st = m->get(&r, tmp, &tmp_len);
+done:
 	if (st != FUSEKEY_OK)
 		goto out;
 	if (cap < tmp_len) {

@@ -122,6 +122,39 @@ bool fk_bundle_exists(const char *bundle, const char *cid, const char *name)
 	return found;
 }
 
+const char *const fk_bundle_key_names[] = {
+	FK_BUNDLE_SEALED_NAME,
+	FK_BUNDLE_DERIVE_NAME,
+	FK_BUNDLE_LA_NAME,
+	NULL,
+};
+
+static bool name_in(const char *name, const char *const *list)
+{
+	for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+		if (strcmp(name, list[i]) == 0)
+			return true;
+	return false;
+}
+
+fusekey_status fk_bundle_remove_others(const char *bundle, const char *cid,
+				       const char *const *keep)
+{
+	fusekey_status st = FUSEKEY_OK;
+	for (size_t i = 0; st == FUSEKEY_OK && fk_bundle_key_names[i] != NULL; i++)
+		if (!name_in(fk_bundle_key_names[i], keep))
+			st = fk_bundle_remove(bundle, cid, fk_bundle_key_names[i]);
+	return st;
+}
+
+bool fk_bundle_has_key(const char *bundle, const char *cid)
+{
+	for (size_t i = 0; fk_bundle_key_names[i] != NULL; i++)
+		if (fk_bundle_exists(bundle, cid, fk_bundle_key_names[i]))
+			return true;
+	return false;
+}
+
 fusekey_status fk_bundle_remove(const char *bundle, const char *cid, const char *name)
 {
 	fusekey_status st;

@@ -18,6 +18,13 @@ struct fk_delivery_req {
 	uint16_t policy;   /* generate: the policy; get: expected policy or 0 */
 	size_t key_len;    /* generate: 16 or 32 */
 	bool force;
+	/* la get (fusekey_key_opts): the service, the agent we accept, our launch digest */
+	const char *socket_path;
+	const struct fusekey_agent_expect *agent;
+	const uint8_t *launch_digest; /* 32 bytes or NULL */
+	uint32_t timeout_ms;
+	char *why;        /* optional: a reason for the refusal, for messages */
+	size_t why_len;
 };
 
 struct fk_method_ops {
@@ -32,6 +39,26 @@ struct fk_method_ops {
 
 extern const struct fk_method_ops fk_method_seal;
 extern const struct fk_method_ops fk_method_derive;
+extern const struct fk_method_ops fk_method_la;
+
+/* The app's expectation of the agent (la) as the LA engine's expectation. */
+struct fk_dh_expect;
+fusekey_status fk_la_expect_from_agent(const struct fusekey_agent_expect *a,
+				       struct fk_dh_expect *e) __attribute__((warn_unused_result));
+
+/*
+ * A sealed FUSE key file `name` in the container's directory: key_len bytes
+ * sealed under `policy` with the seal binding (wire method `method`) as AAD.
+ * The seal method writes key.sealed for the app; the la method also writes
+ * key.la, sealed to the agent itself, which fusekeyd reads back.
+ * read: every check of the seal method's get (docs/delivery.md), for `method`.
+ */
+fusekey_status fk_sealed_key_write(const struct fk_delivery_req *r, const char *name,
+				   uint8_t method, uint16_t policy, const uint8_t *key)
+	__attribute__((warn_unused_result));
+fusekey_status fk_sealed_key_read(const struct fk_delivery_req *r, const char *name,
+				  uint8_t method, uint8_t *key, size_t *key_len)
+	__attribute__((warn_unused_result));
 
 /*
  * After an authentication failure: compare the public identity recorded by the

@@ -243,6 +243,8 @@ static fusekey_status desc_policy_check(const struct derive_desc *d)
 
 /* ---- the method ---- */
 
+static const char *const keep_derive[] = {FK_BUNDLE_DERIVE_NAME, NULL};
+
 static fusekey_status derive_generate(const struct fk_delivery_req *r, uint8_t *key)
 {
 	struct derive_desc d;
@@ -278,7 +280,7 @@ static fusekey_status derive_generate(const struct fk_delivery_req *r, uint8_t *
 	if (st != FUSEKEY_OK)
 		goto out;
 	/* As in seal_generate: the other method's key goes first (caller holds the lock). */
-	if (r->force && (st = fk_bundle_remove(r->bundle, r->cid, FK_BUNDLE_SEALED_NAME)) != FUSEKEY_OK)
+	if (r->force && (st = fk_bundle_remove_others(r->bundle, r->cid, keep_derive)) != FUSEKEY_OK)
 		goto out;
 	st = fk_bundle_write(r->bundle, r->cid, FK_BUNDLE_DERIVE_NAME, json, strlen(json),
 			     r->force);

@@ -23,15 +23,16 @@
 
 enum { SEALED_FILE_MAX = 4096 };
 
-static fusekey_status make_binding(const struct fk_delivery_req *r, uint16_t policy,
-				   const struct fk_sgx_identity *self, struct fk_seal_binding *b)
+static fusekey_status make_binding(const struct fk_delivery_req *r, uint8_t method,
+				   uint16_t policy, const struct fk_sgx_identity *self,
+				   struct fk_seal_binding *b)
 {
 	size_t cid_len = strlen(r->cid); /* validated: <= 128 */
 
 	memset(b, 0, sizeof(*b));
 	memcpy(b->magic, FK_WIRE_MAGIC, sizeof(b->magic));
 	fk_put_le16(b->version, FK_WIRE_VERSION);
-	b->method = FK_WIRE_METHOD_SEAL;
+	b->method = method;
 	b->key_len = (uint8_t)r->key_len;
 	fk_put_le16(b->key_policy, policy);
 	fk_put_le16(b->cid_len, (uint16_t)cid_len);
@@ -40,7 +41,8 @@ static fusekey_status make_binding(const struct fk_delivery_req *r, uint16_t pol
 	return fk_wire_kss_digest(policy, self, b->kss_digest);
 }
 
-static fusekey_status seal_generate(const struct fk_delivery_req *r, uint8_t *key)
+fusekey_status fk_sealed_key_write(const struct fk_delivery_req *r, const char *name,
+				   uint8_t method, uint16_t policy, const uint8_t *key)
 {
 	struct fk_seal_binding binding;
 	struct fk_seal_policy pol;
@@ -51,11 +53,10 @@ static fusekey_status seal_generate(const struct fk_delivery_req *r, uint8_t *ke
 
 	memset(blob, 0, sizeof(blob));
 	fk_seal_policy_default(&pol);
-	pol.key_policy = r->policy;
-	if ((st = fk_platform_identity(r->p, &self)) != FUSEKEY_OK ||
-	    (st = fk_random(key, r->key_len)) != FUSEKEY_OK)
+	pol.key_policy = policy;
+	if ((st = fk_platform_identity(r->p, &self)) != FUSEKEY_OK)
 		goto out;
-	if ((st = make_binding(r, r->policy, &self, &binding)) != FUSEKEY_OK)
+	if ((st = make_binding(r, method, policy, &self, &binding)) != FUSEKEY_OK)
 		goto out;
 	st = fk_seal(r->p, &pol, (const uint8_t *)&binding, sizeof(binding), key,
 		     (uint32_t)r->key_len, blob, blob_len);
@@ -63,13 +64,25 @@ static fusekey_status seal_generate(const struct fk_delivery_req *r, uint8_t *ke
 		st = FUSEKEY_ERR_INVALID_PARAMETER; /* the platform refused the policy (KSS bits) */
 	if (st != FUSEKEY_OK)
 		goto out;
-	/* Replacing a key of the other method: remove it first, so a crash leaves the
-	 * old key, no key or the new one, never two (the caller holds the bundle lock). */
-	if (r->force && (st = fk_bundle_remove(r->bundle, r->cid, FK_BUNDLE_DERIVE_NAME)) != FUSEKEY_OK)
-		goto out;
-	st = fk_bundle_write(r->bundle, r->cid, FK_BUNDLE_SEALED_NAME, blob, blob_len, r->force);
+	st = fk_bundle_write(r->bundle, r->cid, name, blob, blob_len, r->force);
 out:
 	FK_WIPE(blob);
+	return st;
+}
+
+static const char *const keep_sealed[] = {FK_BUNDLE_SEALED_NAME, NULL};
+
+static fusekey_status seal_generate(const struct fk_delivery_req *r, uint8_t *key)
+{
+	fusekey_status st = fk_random(key, r->key_len);
+
+	/* Replacing a key of another method: remove it first, so a crash leaves the
+	 * old key, no key or the new one, never two (the caller holds the bundle lock). */
+	if (st == FUSEKEY_OK && r->force)
+		st = fk_bundle_remove_others(r->bundle, r->cid, keep_sealed);
+	if (st == FUSEKEY_OK)
+		st = fk_sealed_key_write(r, FK_BUNDLE_SEALED_NAME, FK_WIRE_METHOD_SEAL, r->policy,
+					 key);
 	if (st != FUSEKEY_OK)
 		fk_wipe(key, r->key_len);
 	return st;
@@ -90,7 +103,8 @@ static fusekey_status diagnose(const struct fk_delivery_req *r, const uint8_t *b
 	return fk_method_diagnose(info->request.key_policy, &b.sealer, b.kss_digest, &self);
 }
 
-static fusekey_status seal_get(const struct fk_delivery_req *r, uint8_t *key, size_t *key_len)
+fusekey_status fk_sealed_key_read(const struct fk_delivery_req *r, const char *name,
+				  uint8_t method, uint8_t *key, size_t *key_len)
 {
 	struct fk_seal_binding b;
 	struct fk_sealed_info info;
@@ -102,7 +116,7 @@ static fusekey_status seal_get(const struct fk_delivery_req *r, uint8_t *key, si
 	fusekey_status st;
 
 	memset(txt, 0, sizeof(txt));
-	st = fk_bundle_read(r->bundle, r->cid, FK_BUNDLE_SEALED_NAME, SEALED_FILE_MAX, &blob,
+	st = fk_bundle_read(r->bundle, r->cid, name, SEALED_FILE_MAX, &blob,
 			    &blob_len);
 	if (st != FUSEKEY_OK)
 		goto out;
@@ -130,7 +144,7 @@ static fusekey_status seal_get(const struct fk_delivery_req *r, uint8_t *key, si
 		goto out;
 	/* Authentic from here on. The binding must be ours and for this container. */
 	if (memcmp(b.magic, FK_WIRE_MAGIC, sizeof(b.magic)) != 0 ||
-	    fk_le16(b.version) != FK_WIRE_VERSION || b.method != FK_WIRE_METHOD_SEAL ||
+	    fk_le16(b.version) != FK_WIRE_VERSION || b.method != method ||
 	    b.key_len != txt_len || fk_le16(b.key_policy) != info.request.key_policy) {
 		st = FUSEKEY_ERR_FORMAT;
 		goto out;
@@ -153,6 +167,11 @@ out:
 	FK_WIPE(txt);
 	fk_file_free(blob, blob_len);
 	return st;
+}
+
+static fusekey_status seal_get(const struct fk_delivery_req *r, uint8_t *key, size_t *key_len)
+{
+	return fk_sealed_key_read(r, FK_BUNDLE_SEALED_NAME, FK_WIRE_METHOD_SEAL, key, key_len);
 }
 
 const struct fk_method_ops fk_method_seal = {

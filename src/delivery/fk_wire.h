@@ -27,6 +27,7 @@ enum {
 	FK_WIRE_VERSION = 1,
 	FK_WIRE_METHOD_SEAL = 1,
 	FK_WIRE_METHOD_DERIVE = 2,
+	FK_WIRE_METHOD_LA = 3, /* key.la: the agent's own copy, sealed to itself */
 	FK_WIRE_CID_MAX = 128, /* = FUSEKEY_CONTAINER_ID_MAX */
 };
 
@@ -80,6 +81,39 @@ void fk_wire_identity_from(const struct fk_sgx_identity *id, struct fk_wire_iden
 #define FK_WIRE_KSS_LABEL "fusekey-kss-v1"
 fusekey_status fk_wire_kss_digest(uint16_t policy, const struct fk_sgx_identity *id,
 				  uint8_t out[16]) __attribute__((warn_unused_result));
+
+/*
+ * The la key grant (docs/service.md): the plaintext of the one AEK record
+ * fusekeyd sends in ExchangeResponse.key_record. It repeats what the app
+ * asked for, so the app refuses a key released for another container or
+ * another launch spec (the request itself travels outside the AEK).
+ */
+#define FK_GRANT_MAGIC "FKGRANT1" /* 8 bytes, no NUL */
+enum { FK_GRANT_VERSION = 1, FK_GRANT_LAUNCH_SIZE = 32 };
+struct fk_key_grant {
+	uint8_t magic[8];        /* FK_GRANT_MAGIC */
+	uint8_t version[2];      /* FK_GRANT_VERSION */
+	uint8_t key_len;         /* 16 or 32 */
+	uint8_t has_launch;      /* 1 if launch_digest was sent and checked, else 0 */
+	uint8_t cid_len[2];      /* 1..128 */
+	uint8_t reserved[2];     /* zero */
+	uint8_t container_id[FK_WIRE_CID_MAX]; /* zero-padded */
+	uint8_t launch_digest[FK_GRANT_LAUNCH_SIZE]; /* as sent, or zero */
+	uint8_t key[FUSEKEY_KEY_MAX];                 /* key_len bytes, zero-padded */
+};
+_Static_assert(sizeof(struct fk_key_grant) == 208, "key grant");
+_Static_assert(offsetof(struct fk_key_grant, version) == 8, "grant.version");
+_Static_assert(offsetof(struct fk_key_grant, key_len) == 10, "grant.key_len");
+_Static_assert(offsetof(struct fk_key_grant, has_launch) == 11, "grant.has_launch");
+_Static_assert(offsetof(struct fk_key_grant, cid_len) == 12, "grant.cid_len");
+_Static_assert(offsetof(struct fk_key_grant, reserved) == 14, "grant.reserved");
+_Static_assert(offsetof(struct fk_key_grant, container_id) == 16, "grant.container_id");
+_Static_assert(offsetof(struct fk_key_grant, launch_digest) == 144, "grant.launch_digest");
+_Static_assert(offsetof(struct fk_key_grant, key) == 176, "grant.key");
+
+/* The key service's names (proto/fusekey/v1/keyservice.proto). */
+#define FK_KEYSERVICE_NAME "fusekey.v1.KeyService"
+enum { FK_KEYSERVICE_SESSION_ID_SIZE = 16 };
 
 /*
  * The derive descriptor, derive.json (UTF-8 JSON object, at most 4 KiB):

@@ -392,8 +392,8 @@ KATA_ID=$(rand_hex32)
 expect 0 "a 64-hex-digit (Kata/containerd) id is accepted" -- "${AGENT[@]}" --container "$KATA_ID" --method derive
 expect_err 2 "generate without --container (exit 2)" '--container' -- "${AGENT[@]}"
 expect_err 2 "generate without --bundle (exit 2)" '--bundle' -- generate "${P[@]}" --enclave "$T/agent.sig" --container web
-expect_err 2 "generate --method auto (exit 2)" 'seal or derive' -- "${AGENT[@]}" --container m --method auto
-expect_err 2 "get --method bogus (exit 2)" 'auto, seal or derive' -- "${GET[@]}" --container web --method la --stdout
+expect_err 2 "generate --method auto (exit 2)" 'seal, derive or la' -- "${AGENT[@]}" --container m --method auto
+expect_err 2 "get --method bogus (exit 2)" 'auto, seal, derive or la' -- "${GET[@]}" --container web --method ldap --stdout
 expect_err 2 "--key-len 24 (exit 2)" '16 or 32' -- "${AGENT[@]}" --container m --key-len 24
 expect_err 2 "--key-len on get (exit 2)" "unknown option '--key-len'" -- "${GET[@]}" --container web --key-len 16 --stdout
 expect_err 3 "generate without --platform (exit 3)" 'no SGX platform' -- generate --sim-dir "$S" --enclave "$T/agent.sig" --bundle "$B" --container m

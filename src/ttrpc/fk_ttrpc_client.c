@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ttrpc client (docs/ttrpc.md): a non-blocking socket driven by poll(), so
+ * every wait has a deadline, and a send blocked by a full socket keeps
+ * reading responses (a pipelining caller never deadlocks against the
+ * server's back-pressure). Responses are matched to calls by stream id.
+ */
+#include "ttrpc/fk_ttrpc_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+	READ_BUF = 16 * 1024,
+	/* A server whose backlog stays full this long counts as a timeout. */
+	CONNECT_TIMEOUT_S = 5,
+};
+
+/* A call sent and not yet waited for. */
+struct call {
+	struct call *next;
+	uint32_t id;
+	bool done;
+	fusekey_status st;
+	struct fk_ttrpc_result res;
+};
+
+struct fk_ttrpc_client {
+	int fd;
+	uint32_t next_id;
+	fusekey_status dead; /* FUSEKEY_OK while usable */
+	bool got_reply;      /* a Response arrived: later EOF is IO, not UNAVAILABLE */
+	struct call *calls;
+	/* the frame being received */
+	uint8_t hdr[FK_TTRPC_HDR_SIZE];
+	size_t hdr_got;
+	bool in_body;
+	uint32_t body_len, body_got, stream_id;
+	uint8_t type;
+	uint8_t *body;
+	size_t r_off, r_end;
+	uint8_t rbuf[READ_BUF];
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Absolute deadline for a relative timeout; 0 = none. */
+static uint64_t deadline_of(int64_t timeout_ns)
+{
+	uint64_t now = mono_ns();
+	if (timeout_ns <= 0)
+		return 0;
+	return now + (uint64_t)timeout_ns < now ? UINT64_MAX : now + (uint64_t)timeout_ns;
+}
+
+/* poll() timeout until deadline (rounded up); -1 = none; 0 = passed. */
+static int poll_ms(uint64_t deadline)
+{
+	uint64_t now, ms;
+	if (deadline == 0)
+		return -1;
+	now = mono_ns();
+	if (now >= deadline)
+		return 0;
+	ms = (deadline - now + 999999u) / 1000000u;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static void wipe_free(void *p, size_t n)
+{
+	if (p != NULL) {
+		fk_wipe(p, n);
+		free(p);
+	}
+}
+
+/* The connection is unusable from now on; the error every call gets. */
+static fusekey_status kill_conn(struct fk_ttrpc_client *c, fusekey_status st)
+{
+	if (c->dead == FUSEKEY_OK)
+		c->dead = st;
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	return c->dead;
+}
+
+/* The peer went away: before any reply it is not a service we can use. */
+static fusekey_status lost(struct fk_ttrpc_client *c)
+{
+	return kill_conn(c, c->got_reply ? FUSEKEY_ERR_IO : FUSEKEY_ERR_UNAVAILABLE);
+}
+
+static struct call *find_call(struct fk_ttrpc_client *c, uint32_t id, struct call ***link)
+{
+	struct call **pp = &c->calls;
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->id == id) {
+			if (link != NULL)
+				*link = pp;
+			return *pp;
+		}
+	return NULL;
+}
+
+static void frame_done(struct fk_ttrpc_client *c)
+{
+	struct call *k;
+
+	c->in_body = false;
+	if (c->type != FK_TTRPC_TYPE_RESPONSE)
+		goto out; /* nothing else is defined for unary calls: ignore */
+	k = find_call(c, c->stream_id, NULL);
+	if (k == NULL || k->done)
+		goto out; /* a late reply to an abandoned call: dropped */
+	c->got_reply = true;
+	k->st = fk_ttrpc_response_decode(c->body, c->body_len, &k->res);
+	k->done = true;
+out:
+	wipe_free(c->body, c->body_len);
+	c->body = NULL;
+}
+
+/* Frames out of the read buffer; responses stored with their calls. */
+static fusekey_status parse(struct fk_ttrpc_client *c)
+{
+	while (c->r_off < c->r_end) {
+		size_t avail = c->r_end - c->r_off, take;
+		if (!c->in_body) {
+			take = FK_TTRPC_HDR_SIZE - c->hdr_got;
+			if (take > avail)
+				take = avail;
+			memcpy(c->hdr + c->hdr_got, c->rbuf + c->r_off, take);
+			c->hdr_got += take;
+			c->r_off += take;
+			if (c->hdr_got < FK_TTRPC_HDR_SIZE)
+				break;
+			c->hdr_got = 0;
+			c->body_len = fk_be32(c->hdr);
+			c->stream_id = fk_be32(c->hdr + 4);
+			c->type = c->hdr[8];
+			/* A server must never send this (a Go 1.1 client would crash). */
+			if (c->body_len > FK_TTRPC_MAX_DATA)
+				return kill_conn(c, FUSEKEY_ERR_FORMAT);
+			c->in_body = true;
+			c->body_got = 0;
+			if (c->body_len != 0) {
+				c->body = malloc(c->body_len);
+				if (c->body == NULL)
+					return kill_conn(c, FUSEKEY_ERR_NO_MEMORY);
+			}
+			avail = c->r_end - c->r_off;
+		}
+		take = c->body_len - c->body_got;
+		if (take > avail)
+			take = avail;
+		if (take != 0)
+			memcpy(c->body + c->body_got, c->rbuf + c->r_off, take);
+		c->body_got += (uint32_t)take;
+		c->r_off += take;
+		if (c->body_got == c->body_len)
+			frame_done(c);
+	}
+	if (c->r_off == c->r_end)
+		c->r_off = c->r_end = 0;
+	return FUSEKEY_OK;
+}
+
+/* One read (the socket is readable or about to be); 0 bytes is EOF. */
+static fusekey_status read_some(struct fk_ttrpc_client *c)
+{
+	ssize_t n;
+
+	if (c->in_body && c->r_off == c->r_end && c->body_len - c->body_got >= READ_BUF) {
+		/* A large body goes straight to its buffer. */
+		n = read(c->fd, c->body + c->body_got, c->body_len - c->body_got);
+		if (n > 0) {
+			c->body_got += (uint32_t)n;
+			if (c->body_got == c->body_len)
+				frame_done(c);
+			return FUSEKEY_OK;
+		}
+	} else {
+		n = read(c->fd, c->rbuf + c->r_end, sizeof(c->rbuf) - c->r_end);
+		if (n > 0) {
+			c->r_end += (size_t)n;
+			return parse(c);
+		}
+	}
+	if (n == 0)
+		return lost(c);
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return FUSEKEY_OK;
+	return errno == ECONNRESET ? lost(c) : kill_conn(c, FUSEKEY_ERR_IO);
+}
+
+/*
+ * Write the whole frame by the deadline, reading responses meanwhile.
+ * A frame cut in the middle leaves the stream unusable.
+ */
+static fusekey_status send_all(struct fk_ttrpc_client *c, struct iovec *iov, size_t niov,
+			       uint64_t deadline)
+{
+	size_t sent = 0;
+
+	while (niov > 0) {
+		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = niov};
+		struct pollfd pfd = {.fd = c->fd, .events = POLLOUT | POLLIN};
+		ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+		int r;
+
+		if (n >= 0) {
+			size_t w = (size_t)n;
+			sent += w;
+			while (niov > 0 && w >= iov->iov_len) {
+				w -= iov->iov_len;
+				iov++;
+				niov--;
+			}
+			if (niov > 0) {
+				iov->iov_base = (uint8_t *)iov->iov_base + w;
+				iov->iov_len -= w;
+			}
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EPIPE || errno == ECONNRESET)
+			return lost(c);
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return kill_conn(c, FUSEKEY_ERR_IO);
+		r = poll(&pfd, 1, poll_ms(deadline));
+		if (r < 0 && errno != EINTR)
+			return kill_conn(c, FUSEKEY_ERR_IO);
+		if (r == 0)
+			return sent == 0 ? FUSEKEY_ERR_TIMEOUT : kill_conn(c, FUSEKEY_ERR_IO);
+		if (r > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR))) {
+			fusekey_status st = read_some(c);
+			if (st != FUSEKEY_OK)
+				return st;
+		}
+	}
+	return FUSEKEY_OK;
+}
+
+static fusekey_status do_send(struct fk_ttrpc_client *c, const char *service, const char *method,
+			      const uint8_t *payload, size_t len, const struct fk_ttrpc_kv *md,
+			      size_t n_md, int64_t timeout_ns, uint64_t deadline, uint32_t *stream_id)
+{
+	struct fk_ttrpc_hdr hdr;
+	struct iovec iov[2];
+	struct call *k = NULL;
+	uint8_t *body = NULL;
+	size_t body_len = 0;
+	fusekey_status st;
+
+	if (c->dead != FUSEKEY_OK)
+		return c->dead;
+	/* Odd ids up to 2^32 - 1: the connection is used up after 2^31 calls. */
+	if (c->next_id == 0)
+		return FUSEKEY_ERR_INVALID_STATE;
+	st = fk_ttrpc_request_encode(service, method, payload, len, timeout_ns, md, n_md, &body,
+				     &body_len);
+	if (st != FUSEKEY_OK)
+		return st;
+	k = calloc(1, sizeof(*k));
+	if (k == NULL) {
+		st = FUSEKEY_ERR_NO_MEMORY;
+		goto out;
+	}
+	k->id = c->next_id;
+	fk_ttrpc_hdr_put(&hdr, (uint32_t)body_len, k->id, FK_TTRPC_TYPE_REQUEST);
+	iov[0].iov_base = &hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = body;
+	iov[1].iov_len = body_len;
+	st = send_all(c, iov, body_len != 0 ? 2 : 1, deadline);
+	if (st != FUSEKEY_OK)
+		goto out;
+	c->next_id += 2;
+	k->next = c->calls;
+	c->calls = k;
+	*stream_id = k->id;
+	k = NULL;
+out:
+	free(k);
+	wipe_free(body, body_len);
+	return st;
+}
+
+static fusekey_status do_wait(struct fk_ttrpc_client *c, uint32_t stream_id, uint64_t deadline,
+			      struct fk_ttrpc_result *res)
+{
+	struct call **link = NULL;
+	struct call *k = find_call(c, stream_id, &link);
+	fusekey_status st = FUSEKEY_OK;
+
+	if (k == NULL)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	while (!k->done) {
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+		int r;
+
+		if (c->dead != FUSEKEY_OK) {
+			st = c->dead;
+			break;
+		}
+		r = poll(&pfd, 1, poll_ms(deadline));
+		if (r < 0 && errno != EINTR) {
+			st = kill_conn(c, FUSEKEY_ERR_IO);
+			break;
+		}
+		if (r == 0) {
+			st = FUSEKEY_ERR_TIMEOUT; /* abandoned: a late reply is dropped */
+			break;
+		}
+		if (r > 0) {
+			st = read_some(c);
+			if (st != FUSEKEY_OK)
+				break;
+		}
+	}
+	if (k->done) {
+		st = k->st;
+		if (st == FUSEKEY_OK)
+			*res = k->res;
+		else
+			fk_ttrpc_result_free(&k->res);
+	}
+	/* The list may have changed while reading: find the link again. */
+	(void)find_call(c, stream_id, &link);
+	*link = k->next;
+	free(k);
+	return st;
+}
+
+fusekey_status fk_ttrpc_client_send(struct fk_ttrpc_client *c, const char *service,
+				    const char *method, const uint8_t *payload, size_t len,
+				    const struct fk_ttrpc_kv *md, size_t n_md, int64_t timeout_ns,
+				    uint32_t *stream_id)
+{
+	if (stream_id != NULL)
+		*stream_id = 0;
+	if (c == NULL || stream_id == NULL)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	return do_send(c, service, method, payload, len, md, n_md, timeout_ns,
+		       deadline_of(timeout_ns), stream_id);
+}
+
+fusekey_status fk_ttrpc_client_wait(struct fk_ttrpc_client *c, uint32_t stream_id,
+				    int64_t timeout_ns, struct fk_ttrpc_result *res)
+{
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	if (c == NULL || res == NULL || timeout_ns < 0)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	return do_wait(c, stream_id, deadline_of(timeout_ns), res);
+}
+
+fusekey_status fk_ttrpc_client_call(struct fk_ttrpc_client *c, const char *service,
+				    const char *method, const uint8_t *payload, size_t len,
+				    const struct fk_ttrpc_kv *md, size_t n_md, int64_t timeout_ns,
+				    struct fk_ttrpc_result *res)
+{
+	uint64_t deadline = deadline_of(timeout_ns);
+	uint32_t id;
+	fusekey_status st;
+
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	if (c == NULL || res == NULL)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	st = do_send(c, service, method, payload, len, md, n_md, timeout_ns, deadline, &id);
+	if (st != FUSEKEY_OK)
+		return st;
+	return do_wait(c, id, deadline, res);
+}
+
+fusekey_status fk_ttrpc_client_connect(const char *path, struct fk_ttrpc_client **out)
+{
+	struct sockaddr_un sa;
+	struct timeval tv = {.tv_sec = CONNECT_TIMEOUT_S};
+	struct fk_ttrpc_client *c = NULL;
+	int fd = -1, fl;
+	fusekey_status st = FUSEKEY_ERR_INVALID_PARAMETER;
+
+	if (out != NULL)
+		*out = NULL;
+	if (path == NULL || out == NULL || path[0] == '\0' || strlen(path) >= sizeof(sa.sun_path))
+		goto out;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+
+	st = FUSEKEY_ERR_IO;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto out;
+	/* A blocking connect waits while the server's backlog is full: bound it. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
+		goto out;
+	while (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (errno == EINTR)
+			continue;
+		switch (errno) {
+		case ENOENT:
+		case ENOTDIR:
+		case ECONNREFUSED:
+		case ENOTSOCK:
+		case EPROTOTYPE:
+			st = FUSEKEY_ERR_UNAVAILABLE; /* nothing serves ttrpc there */
+			break;
+		case EACCES:
+		case EPERM:
+			st = FUSEKEY_ERR_PERMISSION;
+			break;
+		case EAGAIN:
+		case EINPROGRESS:
+			st = FUSEKEY_ERR_TIMEOUT;
+			break;
+		default:
+			st = FUSEKEY_ERR_IO;
+		}
+		goto out;
+	}
+	tv.tv_sec = 0;
+	fl = fcntl(fd, F_GETFL);
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 || fl < 0 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+		goto out;
+	st = FUSEKEY_ERR_NO_MEMORY;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		goto out;
+	c->fd = fd;
+	fd = -1;
+	c->next_id = 1;
+	*out = c;
+	st = FUSEKEY_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	return st;
+}
+
+void fk_ttrpc_client_free(struct fk_ttrpc_client *c)
+{
+	if (c == NULL)
+		return;
+	while (c->calls != NULL) {
+		struct call *k = c->calls;
+		c->calls = k->next;
+		fk_ttrpc_result_free(&k->res);
+		free(k);
+	}
+	wipe_free(c->body, c->body_len);
+	if (c->fd >= 0)
+		close(c->fd);
+	fk_wipe(c, sizeof(*c));
+	free(c);
+}
+
+int fk_ttrpc_client_fd(const struct fk_ttrpc_client *c)
+{
+	return c == NULL ? -1 : c->fd;
+}
