@@ -144,6 +144,7 @@ enum cli_opt_id {
 	OPT_MAX_CONNECTIONS,
 	OPT_CONN_TIMEOUT_MS,
 	OPT_LOG_FILE,
+	OPT_CONFIG, /* launch-digest --config */
 	OPT__COUNT
 };
 
@@ -334,6 +335,8 @@ void cli_recorded_read(const char *bundle, const char *cid, fusekey_method m,
 
 /* ---- commands ---- */
 int cli_cmd_sim(int argc, char **argv);
+int cli_cmd_policy(int argc, char **argv);
+int cli_cmd_launch_digest(int argc, char **argv);
 int cli_cmd_seal(int argc, char **argv);
 int cli_cmd_unseal(int argc, char **argv);
 int cli_cmd_inspect(int argc, char **argv);

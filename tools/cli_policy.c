@@ -14,8 +14,6 @@
 #include "util/fk_file.h"
 
 /* Declared here until cli_common.h lists them with the other commands. */
-int cli_cmd_policy(int argc, char **argv);
-int cli_cmd_launch_digest(int argc, char **argv);
 
 static void print_hex_line(const char *indent, const char *name, const uint8_t *p, size_t n)
 {
@@ -120,14 +118,10 @@ int cli_cmd_policy(int argc, char **argv)
 
 int cli_cmd_launch_digest(int argc, char **argv)
 {
-	/*
-	 * --config has no id of its own in cli_opt_id; the OPT_IN slot is free
-	 * in this command and holds it.
-	 */
 	static const struct cli_opt opts[] = {
 		{"help", false, false, OPT_HELP},
 		{"bundle", true, false, OPT_BUNDLE},
-		{"config", true, false, OPT_IN},
+		{"config", true, false, OPT_CONFIG},
 	};
 	struct cli_args a;
 	uint8_t digest[FK_LAUNCH_DIGEST_SIZE];
@@ -142,7 +136,7 @@ int cli_cmd_launch_digest(int argc, char **argv)
 	}
 	if (rc != CLI_PARSE_OK)
 		return rc;
-	if (a.has[OPT_BUNDLE] == a.has[OPT_IN])
+	if (a.has[OPT_BUNDLE] == a.has[OPT_CONFIG])
 		return cli_usage_err("launch-digest", "give one of --bundle DIR and --config FILE");
 	if (a.has[OPT_BUNDLE]) {
 		st = fk_launch_digest_from_bundle(a.val[OPT_BUNDLE], digest, err, sizeof(err));
@@ -154,13 +148,13 @@ int cli_cmd_launch_digest(int argc, char **argv)
 	} else {
 		uint8_t *buf = NULL;
 		size_t len = 0;
-		rc = cli_read_input(a.val[OPT_IN], FK_LAUNCH_MAX_CONFIG, "launch spec", &buf, &len);
+		rc = cli_read_input(a.val[OPT_CONFIG], FK_LAUNCH_MAX_CONFIG, "launch spec", &buf, &len);
 		if (rc != CLI_EXIT_OK)
 			return rc;
 		st = fk_launch_digest_from_config(buf, len, digest, err, sizeof(err));
 		fk_file_free(buf, len);
 		if (st != FUSEKEY_OK) {
-			cli_err("'%s': %s", a.val[OPT_IN], err[0] ? err : fusekey_status_str(st));
+			cli_err("'%s': %s", a.val[OPT_CONFIG], err[0] ? err : fusekey_status_str(st));
 			return cli_exit_for_status(st);
 		}
 	}

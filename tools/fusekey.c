@@ -13,8 +13,6 @@
 #include "cli_common.h"
 
 /* tools/cli_policy.c */
-int cli_cmd_policy(int argc, char **argv);
-int cli_cmd_launch_digest(int argc, char **argv);
 
 #define PLATFORM_OPTS_HELP                                                          \
 	"Platform options (the command runs as an enclave):\n"                      \
