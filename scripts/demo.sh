@@ -3,8 +3,9 @@
 #
 # fusekey demo (what `make demo` runs): an agent enclave hands the FUSE key
 # (the key of a container's encrypted filesystem) to the app enclave of that
-# container, by seal and by derive, on the EMULATED SGX platform; and the
-# enclaves and files that must not get a key are refused.
+# container, by seal, by derive and by local attestation with fusekeyd, on
+# the EMULATED SGX platform; and the enclaves and files that must not get a
+# key are refused.
 #
 #   scripts/demo.sh path/to/fusekey
 #
@@ -20,7 +21,9 @@ fi
 case $FK in /*) ;; *) FK=$PWD/$FK ;; esac
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fusekey-demo.XXXXXX") || exit 1
+FKD_PID=
 cleanup() {
+	[ -z "$FKD_PID" ] || kill -TERM "$FKD_PID" 2>/dev/null
 	if [ "${DEMO_KEEP:-0}" = 1 ]; then
 		echo "(kept the demo files in $WORK)"
 	else
@@ -148,6 +151,61 @@ mkdir -p bundle/fusekey/db2
 cp bundle/fusekey/web/key.sealed bundle/fusekey/db2/key.sealed
 refused 13 "the file belongs to container web" get --enclave app.sig --container db2 --bundle bundle --out refused.key
 
+# ---- la: local attestation with the agent's key service ----
+FKD=$(dirname "$FK")/fusekeyd
+[ -x "$FKD" ] || die "fusekeyd not found next to fusekey ($FKD)"
+say "Third method, LA: the agent runs a key service, fusekeyd. It makes the key of container \"api\""
+echo "    with --method la: key.la is sealed to the agent itself (for fusekeyd), key.sealed is the"
+echo "    app's fallback for when the service is not there."
+run generate --enclave agent.sig --container api --bundle bundle --method la --out agent-api.key ||
+	die "generate api failed"
+
+say "The agent's release policy: api's key goes to enclaves of OUR signer, product 1, SVN 1 or"
+echo "    newer, never DEBUG. (MRSIGNER read from the SIGSTRUCT: fusekey inspect app.sig.)"
+MRS_OURS=$("$FK" inspect app.sig --json 2>/dev/null | sed -n 's/.*"mr_signer": *"\([0-9a-f]*\)".*/\1/p')
+[ ${#MRS_OURS} = 64 ] || die "could not read our MRSIGNER"
+printf '{"version": 1, "containers": {"api": [{"mr_signer": "%s", "isv_prod_id": 1,\n  "min_isv_svn": 1, "allow_debug": false}]}}\n' "$MRS_OURS" >policy.json
+sed 's/^/    /' policy.json
+run policy check policy.json || die "the policy was refused"
+
+say "Start fusekeyd on a Unix socket (directory 0750, socket 0660); its decisions go to a JSON log."
+echo "  \$ fusekeyd --enclave agent.sig --socket run/fusekeyd.sock --policy policy.json --bundle bundle --log fusekeyd.log &"
+"$FKD" --enclave agent.sig --socket "$WORK/run/fusekeyd.sock" --policy policy.json --bundle bundle \
+	--log fusekeyd.log >/dev/null 2>fusekeyd.err &
+FKD_PID=$!
+for _ in $(seq 100); do [ -S run/fusekeyd.sock ] && break; sleep 0.05; done
+[ -S run/fusekeyd.sock ] || { cat fusekeyd.err >&2; die "fusekeyd did not start"; }
+stat -c '  %A  %n' run run/fusekeyd.sock
+
+LA=(--socket "$WORK/run/fusekeyd.sock" --agent-mrenclave "$MRE_AGENT")
+say "The app asks fusekeyd for api's key: local attestation (sgx_dh), the agent checks the app against"
+echo "    its policy, the app checks that the service is the agent enclave (--agent-mrenclave)."
+run get --enclave app.sig --container api --bundle bundle --method la "${LA[@]}" --out app-api.key ||
+	die "the app could not get api's key over la"
+echo "  api: agent's key SHA-256 $(sha agent-api.key)"
+echo "  api: app's   key SHA-256 $(sha app-api.key)"
+[ "$(sha agent-api.key)" = "$(sha app-api.key)" ] || die "the la key differs from the agent's"
+
+say "An app of another signer, and the DEBUG app, ask for api's key: refused by the policy (exit 17)."
+refused 17 "another signer: not in the release policy" get --enclave stranger.sig --container api --bundle bundle --method la "${LA[@]}" --out refused.key
+refused 17 "DEBUG is never released" get --enclave debug-app.sig --container api --bundle bundle --method la "${LA[@]}" --out refused.key
+echo "  What the agent logged (one JSON line per decision: reason, who, which container; never a key):"
+grep '"event":"key_release"' fusekeyd.log | sed 's/^/    /'
+
+say "Stop fusekeyd (SIGTERM): it wipes its keys and sessions and removes its socket."
+kill -TERM "$FKD_PID"
+wait "$FKD_PID" || die "fusekeyd did not stop cleanly"
+[ ! -e run/fusekeyd.sock ] || die "fusekeyd left its socket behind"
+echo "  fusekeyd exited 0; run/fusekeyd.sock is gone."
+
+say "With the service gone, --method auto falls back to the sealed key (and says so). It would not"
+echo "    after a refusal: stopping the daemon gains a host nothing the seal policy did not allow."
+run get --enclave app.sig --container api --bundle bundle --method auto "${LA[@]}" --out app-api-fallback.key ||
+	die "the fallback to seal failed"
+[ "$(sha agent-api.key)" = "$(sha app-api-fallback.key)" ] || die "the fallback key differs"
+echo "  The fallback key is api's key too."
+
 echo
-echo "Demo OK: the app got the agent's keys of web (seal) and db (derive); another signer and a"
-echo "DEBUG app were refused (exit 12); web's key moved to db2 was refused (exit 13)."
+echo "Demo OK: the app got the agent's keys of web (seal), db (derive) and api (la); another signer"
+echo "and a DEBUG app were refused (exit 12, and 17 by fusekeyd's policy); web's key moved to db2"
+echo "was refused (exit 13); without fusekeyd, the app fell back to the sealed key."

@@ -36,7 +36,7 @@ struct call {
 
 struct fk_ttrpc_client {
 	int fd;
-	uint32_t next_id;
+	uint64_t next_id; /* odd; past UINT32_MAX the connection is used up */
 	fusekey_status dead; /* FUSEKEY_OK while usable */
 	bool got_reply;      /* a Response arrived: later EOF is IO, not UNAVAILABLE */
 	struct call *calls;
@@ -272,7 +272,7 @@ static fusekey_status do_send(struct fk_ttrpc_client *c, const char *service, co
 	if (c->dead != FUSEKEY_OK)
 		return c->dead;
 	/* Odd ids up to 2^32 - 1: the connection is used up after 2^31 calls. */
-	if (c->next_id == 0)
+	if (c->next_id > UINT32_MAX)
 		return FUSEKEY_ERR_INVALID_STATE;
 	st = fk_ttrpc_request_encode(service, method, payload, len, timeout_ns, md, n_md, &body,
 				     &body_len);
@@ -283,7 +283,7 @@ static fusekey_status do_send(struct fk_ttrpc_client *c, const char *service, co
 		st = FUSEKEY_ERR_NO_MEMORY;
 		goto out;
 	}
-	k->id = c->next_id;
+	k->id = (uint32_t)c->next_id;
 	fk_ttrpc_hdr_put(&hdr, (uint32_t)body_len, k->id, FK_TTRPC_TYPE_REQUEST);
 	iov[0].iov_base = &hdr;
 	iov[0].iov_len = sizeof(hdr);
