@@ -175,11 +175,18 @@ static int describe_sealed_key(const uint8_t *buf, size_t len, json_t *o, struct
 		return CLI_EXIT_FORMAT;
 	}
 	emu_cpusvn(e, info.request.cpu_svn);
-	consistent = b.version == FK_WIRE_VERSION && b.method == FK_WIRE_METHOD_SEAL &&
+	/* key.sealed (method seal, or la's fallback) or key.la (la: sealed to the agent itself) */
+	bool known = b.method == FK_WIRE_METHOD_SEAL || b.method == FK_WIRE_METHOD_LA;
+	consistent = b.version == FK_WIRE_VERSION && known &&
 		     (b.key_len == 16 || b.key_len == 32) && b.key_len == info.txt_len &&
 		     b.key_policy == info.request.key_policy && b.cid_valid && b.reserved_zero;
 	jset(o, "container_id", b.cid_valid ? json_string(b.cid) : json_null());
-	jset(o, "method", json_string(b.method == FK_WIRE_METHOD_SEAL ? "seal" : "unknown"));
+	jset(o, "method", json_string(b.method == FK_WIRE_METHOD_SEAL ? "seal"
+				      : b.method == FK_WIRE_METHOD_LA ? "la"
+								      : "unknown"));
+	if (b.method == FK_WIRE_METHOD_LA)
+		jset(o, "la_note", json_string("the agent's own copy for fusekeyd: sealed to the agent "
+					       "enclave itself, never opened by an app"));
 	jset(o, "key_len", json_integer(b.key_len));
 	jset(o, "key_policy", cli_json_u64hex(b.key_policy, 4));
 	jset(o, "key_policy_names", cli_json_names(b.key_policy, cli_policy_names_u64));
