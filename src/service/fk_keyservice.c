@@ -205,7 +205,25 @@ static fusekey_status key_lookup(struct fk_keyservice *ks, const char *cid, uint
 	r.p = ks->cfg.platform;
 	r.bundle = ks->cfg.bundle_dir;
 	r.cid = cid;
+	/*
+	 * key.la first (generate --method la). A container whose key was made by
+	 * seal or derive is served too when this agent can open it itself (its
+	 * identity meets the key's policy, as with MRSIGNER and one signer).
+	 */
+	int lock = -1;
+	st = fk_bundle_lock(r.bundle, cid, false, &lock); /* never read a method switch half-done */
+	if (st != FUSEKEY_OK)
+		return st;
 	st = fk_sealed_key_read(&r, FK_BUNDLE_LA_NAME, FK_WIRE_METHOD_LA, key, &len);
+	if (st == FUSEKEY_ERR_NOT_FOUND) {
+		len = FUSEKEY_KEY_MAX;
+		st = fk_method_derive.get(&r, key, &len);
+	}
+	if (st == FUSEKEY_ERR_NOT_FOUND) {
+		len = FUSEKEY_KEY_MAX;
+		st = fk_method_seal.get(&r, key, &len);
+	}
+	fk_bundle_unlock(lock);
 	if (st != FUSEKEY_OK)
 		return st;
 	*key_len = len;

@@ -12,7 +12,9 @@
  * session whatever the outcome: a replay finds nothing) and bounded in number;
  * they and the keys live in locked memory excluded from core dumps
  * (fk_secmem). Keys are read on first use from <bundle>/fusekey/<cid>/key.la,
- * which `fusekey generate --method la` sealed to this agent enclave.
+ * which `fusekey generate --method la` sealed to this agent enclave, or else
+ * from the container's derive.json or key.sealed when this agent can open them
+ * (seal and derive keys made by this agent under MRSIGNER policy, say).
  *
  * Every decision is one JSON log line: who (peer uid/pid and enclave
  * identity), which container, released or refused and why. Never the key.

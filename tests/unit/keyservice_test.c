@@ -58,7 +58,7 @@ struct world {
 	pthread_mutex_t log_lock;
 	char last_log[2048];
 	unsigned log_lines;
-	uint8_t web_key[16], job_key[16];
+	uint8_t web_key[16], job_key[16], old_key[16];
 };
 
 static void capture_log(void *arg, const char *line)
@@ -113,8 +113,9 @@ static void make_policy(struct world *w)
 		 "  \"web\": [{\"mr_enclave\": [\"%s\"]}],\n"
 		 "  \"job\": [{\"mr_signer\": \"%s\", \"isv_prod_id\": 258, \"min_isv_svn\": 2,\n"
 		 "            \"launch_digest\": \"%s\"}],\n"
-		 "  \"db\": [{\"mr_enclave\": [\"%s\"]}]}}\n",
-		 mre_app, signer, launch, mre_other);
+		 "  \"db\": [{\"mr_enclave\": [\"%s\"]}],\n"
+		 "  \"old\": [{\"mr_enclave\": [\"%s\"]}]}}\n",
+		 mre_app, signer, launch, mre_other, mre_app);
 	if (fk_policy_parse((const uint8_t *)text, strlen(text), "test", &w->policy, &err) !=
 	    FUSEKEY_OK)
 		fail_msg("policy: %s", err.message);
@@ -188,6 +189,9 @@ static struct world *world_new(uint32_t ttl_ms, size_t max_sessions)
 	o.bundle_dir = w->bundle;
 	EXPECT_OK(fusekey_generate(w->ctx[E_AGENT], "web", &o, w->web_key, sizeof(w->web_key)));
 	EXPECT_OK(fusekey_generate(w->ctx[E_AGENT], "job", &o, w->job_key, sizeof(w->job_key)));
+	/* "old" was made by the seal method (MRSIGNER): the agent can open it itself */
+	o.method = FUSEKEY_METHOD_SEAL;
+	EXPECT_OK(fusekey_generate(w->ctx[E_AGENT], "old", &o, w->old_key, sizeof(w->old_key)));
 	make_policy(w);
 	start_service(w, ttl_ms, max_sessions);
 	return w;
@@ -251,6 +255,17 @@ static void test_right_app_gets_key(void **state)
 	char hex[33];
 	hexs(w->web_key, 16, hex);
 	assert_null(strstr(w->last_log, hex));
+}
+
+static void test_serves_a_sealed_key_too(void **state)
+{
+	struct world *w = *state;
+	uint8_t key[32];
+	size_t len = sizeof(key);
+
+	EXPECT_OK(la_get(w, E_APP, "old", NULL, key, &len));
+	assert_int_equal(len, 16);
+	assert_memory_equal(key, w->old_key, 16);
 }
 
 static void test_signer_rule_with_launch_digest(void **state)
@@ -561,6 +576,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_right_app_gets_key),
+		T(test_serves_a_sealed_key_too),
 		T(test_signer_rule_with_launch_digest),
 		T(test_wrong_mrenclave),
 		T(test_other_signer),
