@@ -15,12 +15,12 @@ CLANG_BUILD ?= build-clang
 BENCH_BUILD ?= build-release
 FUZZ_BUILD  ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := unseal sigstruct key_request dh
+FUZZ_TARGETS := unseal sigstruct key_request dh ttrpc policy keyservice
 MESON       ?= meson
 
 DEB_PACKAGES := meson ninja-build pkg-config gcc clang libssl-dev libjansson-dev \
                 libcmocka-dev python3 libclang-rt-14-dev libprotobuf-c-dev protobuf-c-compiler \
-                golang-go golang-github-containerd-ttrpc-dev
+                golang-go golang-github-containerd-ttrpc-dev valgrind
 
 .PHONY: all deps build demo test asan clang bench fuzz clean help
 

@@ -15,6 +15,7 @@
 #include "delivery/fk_wire.h"
 #include "seal/fk_seal.h"
 #include "util/fk_file.h"
+#include "util/fk_hex.h"
 
 static void wire_identity(const struct fk_wire_identity *w, struct fk_sgx_identity *id)
 {
@@ -69,26 +70,9 @@ bool cli_sealed_key_decode(const uint8_t *blob, size_t len, struct fk_sealed_inf
 
 /* ---- derive.json, leniently (for messages only) ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 bool cli_hex_lower_exact(const char *s, uint8_t *out, size_t n)
 {
-	if (s == NULL || strlen(s) != 2 * n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
+	return fk_hex_decode(s, out, n, FK_HEX_LOWER_ONLY);
 }
 
 bool cli_hex_u64_field(const char *s, uint64_t *out)

@@ -10,6 +10,7 @@
 
 #include "crypto/fk_crypto.h"
 #include "util/fk_file.h"
+#include "util/fk_hex.h"
 
 /* ---- exit codes ---- */
 
@@ -238,13 +239,7 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts
 
 static int hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return fk_hex_digit(c, FK_HEX_ANY_CASE);
 }
 
 static const char *skip_0x(const char *s)

@@ -19,6 +19,7 @@
 #include "delivery/fk_bundle.h"
 #include "delivery/fk_method.h"
 #include "delivery/fk_wire.h"
+#include "util/fk_hex.h"
 #include "seal/fk_seal.h"
 #include "util/fk_file.h"
 
@@ -32,44 +33,16 @@ struct derive_desc {
 	uint8_t kss_digest[16];
 };
 
-/* ---- hex ---- */
-
-static void hex_encode(const uint8_t *p, size_t n, char *out)
+/* derive.json holds lowercase hex only: one spelling per value. */
+static bool lhex(const char *s, uint8_t *out, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 0xF];
-	}
-	out[2 * n] = '\0';
-}
-
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1; /* lowercase only: one spelling per value */
-}
-
-static bool hex_decode(const char *s, uint8_t *out, size_t n)
-{
-	if (s == NULL || strlen(s) != 2 * n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
+	return fk_hex_decode(s, out, n, FK_HEX_LOWER_ONLY);
 }
 
 static bool u64_decode(const char *s, uint64_t *out)
 {
 	uint8_t be[8];
-	if (s == NULL || strncmp(s, "0x", 2) != 0 || !hex_decode(s + 2, be, sizeof(be)))
+	if (s == NULL || strncmp(s, "0x", 2) != 0 || !fk_hex_decode(s + 2, be, sizeof(be), FK_HEX_LOWER_ONLY))
 		return false;
 	*out = 0;
 	for (size_t i = 0; i < sizeof(be); i++)
@@ -136,12 +109,12 @@ static fusekey_status desc_to_json(const struct derive_desc *d, char **out)
 	char cpu[33], salt[65], check[33], mre[65], mrs[65], fl[19], xf[19], af[19], kss[33];
 	json_t *root;
 
-	hex_encode(d->req.cpu_svn, sizeof(d->req.cpu_svn), cpu);
-	hex_encode(d->salt, sizeof(d->salt), salt);
-	hex_encode(d->key_check, sizeof(d->key_check), check);
-	hex_encode(d->agent.mr_enclave, 32, mre);
-	hex_encode(d->agent.mr_signer, 32, mrs);
-	hex_encode(d->kss_digest, sizeof(d->kss_digest), kss);
+	fk_hex_encode(d->req.cpu_svn, sizeof(d->req.cpu_svn), cpu);
+	fk_hex_encode(d->salt, sizeof(d->salt), salt);
+	fk_hex_encode(d->key_check, sizeof(d->key_check), check);
+	fk_hex_encode(d->agent.mr_enclave, 32, mre);
+	fk_hex_encode(d->agent.mr_signer, 32, mrs);
+	fk_hex_encode(d->kss_digest, sizeof(d->kss_digest), kss);
 	u64_encode(d->req.attr_mask_flags, fl);
 	u64_encode(d->req.attr_mask_xfrm, xf);
 	u64_encode(fk_le64(d->agent.flags), af);
@@ -206,11 +179,10 @@ static fusekey_status desc_from_json(const uint8_t *text, size_t len, struct der
 	    !in_range(isv_svn, 0xFFFF) || !in_range(config_svn, 0xFFFF) ||
 	    !in_range(a_prod, 0xFFFF) || !in_range(a_svn, 0xFFFF) ||
 	    !u64_decode(fl, &d->req.attr_mask_flags) || !u64_decode(xf, &d->req.attr_mask_xfrm) ||
-	    !u64_decode(af, &aflags) || !hex_decode(cpu, d->req.cpu_svn, sizeof(d->req.cpu_svn)) ||
-	    !hex_decode(salt, d->salt, sizeof(d->salt)) ||
-	    !hex_decode(check, d->key_check, sizeof(d->key_check)) ||
-	    !hex_decode(mre, d->agent.mr_enclave, 32) || !hex_decode(mrs, d->agent.mr_signer, 32) ||
-	    !hex_decode(kss, d->kss_digest, sizeof(d->kss_digest)))
+	    !u64_decode(af, &aflags) || !lhex(cpu, d->req.cpu_svn, sizeof(d->req.cpu_svn)) ||
+	    !lhex(salt, d->salt, sizeof(d->salt)) || !lhex(check, d->key_check, sizeof(d->key_check)) ||
+	    !lhex(mre, d->agent.mr_enclave, 32) || !lhex(mrs, d->agent.mr_signer, 32) ||
+	    !lhex(kss, d->kss_digest, sizeof(d->kss_digest)))
 		goto out;
 	memcpy(d->cid, cid, strlen(cid) + 1);
 	d->key_len = (size_t)key_len;

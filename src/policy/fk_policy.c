@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "crypto/fk_crypto.h"
+#include "util/fk_hex.h"
 
 /* ---- the loaded policy ---- */
 
@@ -309,17 +310,6 @@ static void pop(struct ctx *c)
 
 /* ---- values ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly 2n hex digits (either case) into n bytes. */
 static bool hex_exact(const json_t *v, uint8_t *out, size_t n)
 {
@@ -328,13 +318,7 @@ static bool hex_exact(const json_t *v, uint8_t *out, size_t n)
 	if (!json_is_string(v) || json_string_length(v) != 2 * n)
 		return false;
 	s = json_string_value(v);
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
+	return fk_hex_decode(s, out, n, FK_HEX_ANY_CASE);
 }
 
 static bool get_hex(struct ctx *c, const json_t *v, uint8_t *out, size_t n)
