@@ -81,15 +81,25 @@ static void log_line(void *arg, const char *line)
 	fflush(l->f);
 }
 
-/* Connection events from the server, as JSON lines too. */
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+	return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+static void log_event(struct logger *lg, const char *event, json_t *extra);
+
+/*
+ * Connection events from the server, as JSON lines too: only the ones worth
+ * an operator's attention (refused, dropped, failed), not every accept and
+ * orderly close, which would double the log of a busy daemon.
+ */
 static void log_conn(void *arg, const char *text)
 {
-	json_t *o = json_pack("{s:s,s:s}", "event", "connection", "detail", text);
-	char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	if (line != NULL)
-		log_line(arg, line);
-	free(line);
-	json_decref(o);
+	if (ends_with(text, " accepted") || ends_with(text, "closed: peer closed") ||
+	    ends_with(text, "closed: peer hung up"))
+		return;
+	log_event(arg, "connection", json_pack("{s:s}", "detail", text));
 }
 
 struct peer_filter {

@@ -237,7 +237,7 @@ static fusekey_status la_get(const struct fk_delivery_req *q, uint8_t *key, size
 		goto out;
 	st = la_open(c, timeout_ns, sid, &msg1, why, why_len);
 	if (st != FUSEKEY_OK)
-		goto out;
+		goto closed;
 	if ((st = fk_dh_init(&s, FK_DH_ROLE_INITIATOR)) != FUSEKEY_OK ||
 	    (st = fk_dh_initiator_proc_msg1(&s, q->p, FK_DH_VERSION_DEFAULT, &msg1, &msg2)) !=
 		    FUSEKEY_OK)
@@ -245,7 +245,7 @@ static fusekey_status la_get(const struct fk_delivery_req *q, uint8_t *key, size
 	st = la_exchange(c, timeout_ns, sid, &msg2, q->cid, q->launch_digest, msg3, &record,
 			 &record_len, why, why_len);
 	if (st != FUSEKEY_OK)
-		goto out;
+		goto closed;
 	if ((st = fk_dh_initiator_proc_msg3(&s, q->p, msg3, sizeof(msg3))) != FUSEKEY_OK)
 		goto out;
 	/* The agent must be the one we accept before anything it sent is used. */
@@ -271,6 +271,17 @@ static fusekey_status la_get(const struct fk_delivery_req *q, uint8_t *key, size
 	}
 	memcpy(key, grant.key, grant.key_len);
 	*key_len = grant.key_len;
+	goto out;
+closed:
+	/*
+	 * The service was reached, then closed the connection without answering:
+	 * it refused this client (SO_PEERCRED filter, connection limit) or went
+	 * away. Only "nothing listens" may lead to the fallback: fail closed.
+	 */
+	if (st == FUSEKEY_ERR_UNAVAILABLE) {
+		st = FUSEKEY_ERR_REFUSED;
+		snprintf(why, why_len, "the key service closed the connection without answering");
+	}
 out:
 	fk_dh_wipe(&s);
 	FK_WIPE(grant);

@@ -29,6 +29,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "delivery/fk_forms.h"
 #include "delivery/fk_wire.h"
 #include "keyservice.pb-c.h"
 #include "la/fk_dh.h"
@@ -36,6 +37,7 @@
 #include "platform/fk_sim.h"
 #include "ttrpc/fk_ttrpc.h"
 #include "util/fk_file.h"
+#include "util/fk_hex.h"
 
 enum {
 	MAX_CLIENTS = 100000,
@@ -62,8 +64,7 @@ struct shared {
 	struct fk_sim_state st;
 	struct fk_sgx_identity app;
 	uint8_t agent_mre[FK_SGX_HASH_SIZE];
-	uint8_t key[FUSEKEY_KEY_MAX];
-	size_t key_len;
+	size_t key_hex_len; /* the expected key, compared in its hex form (lowercase) */
 	struct client *cl;
 };
 
@@ -80,32 +81,6 @@ static long long now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool unhex(const char *s, uint8_t *out, size_t cap, size_t *n)
-{
-	size_t len = strlen(s);
-	if (len % 2 != 0 || len / 2 > cap)
-		return false;
-	for (size_t i = 0; i < len; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	*n = len / 2;
-	return true;
 }
 
 static bool parse_ul(const char *s, unsigned long max, unsigned long *out)
@@ -231,6 +206,7 @@ static bool run_session(struct shared *sh, struct fk_platform *p, struct client 
 	struct fk_key_grant g;
 	enum fk_dh_mismatch why = FK_DH_MISMATCH_NONE;
 	uint8_t body[1024];
+	char key_hex[2 * FUSEKEY_KEY_MAX + 1];
 	size_t body_len, pt_len = 0, cid_len = strlen(sh->a->cid);
 	fusekey_status st;
 	bool ok = false;
@@ -302,7 +278,10 @@ static bool run_session(struct shared *sh, struct fk_platform *p, struct client 
 		snprintf(err, err_len, "the grant is not for container %s", sh->a->cid);
 		goto out;
 	}
-	if (g.key_len != sh->key_len || !fk_ct_equal(g.key, sh->key, sh->key_len)) {
+	/* In hex, as --key came: the key never goes through a decoder that branches. */
+	if ((size_t)g.key_len * 2 != sh->key_hex_len ||
+	    fk_form_hex(g.key, g.key_len, key_hex, sizeof(key_hex)) != FUSEKEY_OK ||
+	    !fk_ct_equal(key_hex, sh->a->key_hex, sh->key_hex_len)) {
 		snprintf(err, err_len, "the key released differs from the expected key");
 		goto out;
 	}
@@ -313,6 +292,7 @@ out:
 	fk_ttrpc_result_free(&r);
 	fk_dh_wipe(&s);
 	FK_WIPE(g);
+	FK_WIPE(key_hex);
 	return ok;
 }
 
@@ -414,7 +394,6 @@ int main(int argc, char **argv)
 	long long t0, t_conn, t_open, t_end;
 	long rss_open = -1, hwm_open = -1, fds_open = -1, rss_end = -1, hwm_end = -1;
 	unsigned long ok = 0, failed = 0, started = 0;
-	size_t mre_len = 0;
 	int rc = 1;
 
 	memset(&sh, 0, sizeof(sh));
@@ -426,12 +405,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sh.a = &a;
-	if (!unhex(a.agent_hex, sh.agent_mre, sizeof(sh.agent_mre), &mre_len) ||
-	    mre_len != sizeof(sh.agent_mre) ||
-	    !unhex(a.key_hex, sh.key, sizeof(sh.key), &sh.key_len) ||
-	    (sh.key_len != 16 && sh.key_len != 32)) {
+	sh.key_hex_len = strlen(a.key_hex);
+	if (!fk_hex_decode(a.agent_hex, sh.agent_mre, sizeof(sh.agent_mre), FK_HEX_ANY_CASE) ||
+	    (sh.key_hex_len != 32 && sh.key_hex_len != 64)) {
 		fprintf(stderr, "loadclient: error: --agent-mrenclave must be 64 hex digits, --key "
-				"32 or 64\n");
+				"32 or 64 lowercase hex digits\n");
 		return 2;
 	}
 	if (!raise_nofile(a.clients))
@@ -514,7 +492,6 @@ out:
 			fk_ttrpc_client_free(sh.cl[i].c);
 	free(sh.cl);
 	fk_sim_state_clear(&sh.st);
-	FK_WIPE(sh.key);
 	fflush(stdout);
 	return rc;
 }

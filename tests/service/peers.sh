@@ -24,8 +24,10 @@ refused_run() {
 	pass "$name: fusekeyd $* starts"
 	raw "$name: our connection (uid $ME gid $MYGID) is closed at once, no reply" "$SOCK" refused
 	get_la "$SOCK"
-	check "$name: fusekey get --method la -> exit 16 (closed before any reply: unavailable)" \
-		[ "$RC" -eq 16 ]
+	# Reached, then closed without an answer: a refusal (17), never "unreachable"
+	# (16), so --method auto does not fall back to seal because of it.
+	check "$name: fusekey get --method la -> exit 17 (closed without answering: refused)" \
+		[ "$RC" -eq 17 ]
 	check "$name: the refusal is logged with our uid" \
 		logged "\"event\":\"connection\".*uid=$ME gid=$MYGID pid=[0-9]+ refused: peer not allowed" "$log"
 	check "$name: no key decision was made (nothing reached the service)" \
