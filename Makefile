@@ -5,7 +5,7 @@
 #   make test    build and run every test (unit, vectors, CLI end-to-end)
 #   make asan    the same suite under AddressSanitizer + UBSan (no recovery)
 #   make clang   the same suite built with clang
-#   make bench   release build, then the benchmark (informational, no thresholds)
+#   make bench   release build, then the benchmarks (informational, no thresholds)
 #   make fuzz    libFuzzer (clang + ASan/UBSan) on each target for FUZZ_SECONDS (default 60)
 #   make deps    install the Debian packages the build needs (root) or print the command
 
@@ -63,9 +63,13 @@ clang: $(CLANG_BUILD)/build.ninja
 $(BENCH_BUILD)/build.ninja: | deps
 	$(MESON) setup $(BENCH_BUILD) --buildtype=release -Dtests=false
 
+# fusekey_bench: the library's operations; fusekey_la_bench: the key service
+# end to end (a real fusekeyd, the ttrpc echo beside the Go server). Both take
+# --quick, --json and --runs N.
 bench: $(BENCH_BUILD)/build.ninja
 	ninja -C $(BENCH_BUILD)
 	$(BENCH_BUILD)/bench/fusekey_bench $(BENCH_ARGS)
+	$(BENCH_BUILD)/bench/fusekey_la_bench $(BENCH_ARGS)
 
 $(FUZZ_BUILD)/build.ninja: | deps
 	CC=clang $(MESON) setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true \

@@ -33,6 +33,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -1157,9 +1158,22 @@ struct op {
 	const char *id, *desc;
 	op_fn fn;
 	void *arg;
+	int cpu; /* >= 0: the calling thread runs on this CPU only while the op runs */
 	struct samples s;
 	struct lat_stats st;
 };
+
+/* This thread on one CPU (cpu >= 0), or back on every CPU it may use (*all). */
+static void pin_self(int cpu, const cpu_set_t *all)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	if (cpu >= 0)
+		CPU_SET((size_t)cpu, &one);
+	if (sched_setaffinity(0, sizeof(cpu_set_t), cpu >= 0 ? &one : all) != 0)
+		die("sched_setaffinity: %s", strerror(errno));
+}
 
 /*
  * Each op runs for round_s, then the next, for `rounds` rounds: a frequency
@@ -1167,12 +1181,19 @@ struct op {
  */
 static void measure_ops(struct op *ops, size_t k, unsigned rounds, double round_s)
 {
-	for (size_t j = 0; j < k; j++)
+	cpu_set_t all;
+
+	if (sched_getaffinity(0, sizeof(all), &all) != 0)
+		die("sched_getaffinity: %s", strerror(errno));
+	for (size_t j = 0; j < k; j++) {
+		pin_self(ops[j].cpu, &all);
 		for (int w = 0; w < 20; w++) /* warm-up: caches, connections, the CPU */
 			if (ops[j].fn(ops[j].arg) != 0)
 				die("%s: %s", ops[j].desc, g_why);
+	}
 	for (unsigned r = 0; r < rounds; r++) {
 		for (size_t j = 0; j < k; j++) {
+			pin_self(ops[j].cpu, &all);
 			uint64_t end = now_ns() + secs_ns(round_s);
 			uint64_t t0 = now_ns(), t1;
 			do {
@@ -1185,6 +1206,7 @@ static void measure_ops(struct op *ops, size_t k, unsigned rounds, double round_
 			} while (t1 < end);
 		}
 	}
+	pin_self(-1, &all);
 	for (size_t j = 0; j < k; j++)
 		ops[j].st = stats_of(&ops[j].s);
 }
@@ -1227,33 +1249,67 @@ static int op_mirror_kept(void *arg)
 	return deliver(&l->c, &l->conn, true);
 }
 
-enum { LAT_HS, LAT_FLOOR, LAT_API, LAT_NEW, LAT_KEPT, N_LAT };
+enum { LAT_HS, LAT_FLOOR, LAT_API, LAT_PIN_API, LAT_NEW, LAT_KEPT, LAT_PIN_KEPT, N_LAT };
 
 struct lat_report {
 	struct op ops[N_LAT];
+	int pin_cpu;       /* the CPU of the pinned rows */
+	char pin_desc[96]; /* their description */
+	double others;     /* CPUs other processes kept busy meanwhile */
 	double resp_us, init_us, policy_us, log_json_us, log_write_us, log_conn_us;
 };
 
-static void bench_latency(const struct env *e, struct inproc *ip, const char *sock,
+static void bench_latency(const struct env *e, struct inproc *ip, const struct daemon *d,
 			  struct lat_report *rep)
 {
-	static struct lat_client lc;
+	static struct lat_client lc, lp;
+	struct daemon dp;
+	cpu_set_t all;
+	int pin = -1;
 
-	if (client_init(&lc.c, e, sock) != 0)
+	/*
+	 * The pinned rows: a second fusekeyd started on one CPU (it inherits
+	 * this thread's affinity), and the client on that CPU too, so that no
+	 * hand-over between them crosses CPUs. The last CPU we may use.
+	 */
+	if (sched_getaffinity(0, sizeof(all), &all) != 0)
+		die("sched_getaffinity: %s", strerror(errno));
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET((size_t)c, &all))
+			pin = c;
+	rep->pin_cpu = pin;
+	pin_self(pin, &all);
+	daemon_start(e, &dp, "fusekeyd-pinned", NULL);
+	pin_self(-1, &all);
+	if (client_init(&lc.c, e, d->sock) != 0 || client_init(&lp.c, e, dp.sock) != 0)
 		die("client: %s", g_why);
+	snprintf(rep->pin_desc, sizeof(rep->pin_desc), "  the same, client and daemon on CPU %d",
+		 pin);
 	struct op tmpl[N_LAT] = {
 		{"handshake_inproc", "in-process handshake (both sides, one thread)", op_handshake, ip,
-		 {0}, {0}},
-		{"floor", "  floor: its crypto alone", op_floor, ip, {0}, {0}},
-		{"api_new_conn", "delivery, new connection (fusekey_get)", op_api, &lc, {0}, {0}},
+		 -1, {0}, {0}},
+		{"floor", "  floor: its crypto alone", op_floor, ip, -1, {0}, {0}},
+		{"api_new_conn", "delivery, new connection (fusekey_get)", op_api, &lc, -1, {0}, {0}},
+		{"api_new_conn_one_cpu", rep->pin_desc, op_api, &lp, pin, {0}, {0}},
 		{"mirror_new_conn", "delivery, new connection (la_get's steps)", op_mirror_new, &lc,
-		 {0}, {0}},
+		 -1, {0}, {0}},
 		{"mirror_one_conn", "delivery, one kept connection (la_get's steps)", op_mirror_kept,
-		 &lc, {0}, {0}},
+		 &lc, -1, {0}, {0}},
+		{"mirror_one_conn_one_cpu", rep->pin_desc, op_mirror_kept, &lp, pin, {0}, {0}},
 	};
 	memcpy(rep->ops, tmpl, sizeof(tmpl));
 	progress("delivery latency, one client at a time");
+	uint64_t b0 = system_busy_ns(), c0 = self_cpu_ns(), t0 = now_ns();
+	struct sched s0 = proc_sched(d->pid), p0 = proc_sched(dp.pid);
 	measure_ops(rep->ops, N_LAT, g_opt.rounds, g_opt.round_s);
+	struct sched s1 = proc_sched(d->pid), p1 = proc_sched(dp.pid);
+	double others = (double)(system_busy_ns() - b0) - (double)(self_cpu_ns() - c0) -
+			(double)(s1.run_ns - s0.run_ns) - (double)(p1.run_ns - p0.run_ns);
+	rep->others = others > 0 ? others / (double)(now_ns() - t0) : 0;
+	fk_ttrpc_client_free(lp.conn);
+	lp.conn = NULL;
+	client_free(&lp.c);
+	daemon_stop(&dp);
 
 	/* The daemon's parts, timed in this process. */
 	progress("the daemon's parts in-process (LA responder, policy, log line)");
@@ -1687,7 +1743,17 @@ static double echo_gocli(const struct env *e, const char *gocli, const char *soc
 }
 
 enum { ECHO_C, ECHO_GO, N_SERVERS };
-enum { E_RTT_P50, E_RTT_P99, E_NEW_P50, E_PIPE, E_CONC, E_GOCLI, E_CPU_PIPE, N_EROWS };
+enum {
+	E_RTT_P50,
+	E_RTT_P99,
+	E_RTT_PIN_P50,
+	E_NEW_P50,
+	E_PIPE,
+	E_CONC,
+	E_GOCLI,
+	E_CPU_PIPE,
+	N_EROWS
+};
 
 struct echo_report {
 	bool go_ok;
@@ -1754,70 +1820,106 @@ static bool go_build(const struct env *e, struct echo_report *rep, char *gosrv, 
 	return true;
 }
 
-static void bench_echo(const struct env *e, struct echo_report *rep)
+/* Start the C (this program, re-executed) or the Go echo server on sock. */
+static pid_t echo_server_start(size_t which, const char *gosrv, const char *sock, const char *out)
 {
-	char sock[N_SERVERS][PATH_MAX], out[N_SERVERS][PATH_MAX], gosrv[PATH_MAX], gocli[PATH_MAX];
-	pid_t pid[N_SERVERS] = {0, 0};
+	char self[PATH_MAX];
+	pid_t pid;
+
+	if (which == ECHO_C) {
+		ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (sl <= 0)
+			die("readlink /proc/self/exe: %s", strerror(errno));
+		self[sl] = '\0';
+		char *argv[] = {self, "--serve-echo", (char *)(uintptr_t)sock, NULL};
+		pid = spawn(argv, out);
+	} else {
+		char *argv[] = {(char *)(uintptr_t)gosrv, (char *)(uintptr_t)sock, NULL};
+		pid = spawn(argv, out);
+	}
+	wait_socket(pid, sock, which == ECHO_C ? "the C echo server" : "gosrv", out);
+	return pid;
+}
+
+/*
+ * Both servers run at once (an idle one costs nothing) and are measured in
+ * turns, round after round. A second pair runs on one CPU (started with this
+ * thread pinned there: the Go runtime then also sees one CPU), for the round
+ * trip without a hand-over between CPUs.
+ */
+static void bench_echo(const struct env *e, int pin, struct echo_report *rep)
+{
+	char sock[2][N_SERVERS][PATH_MAX], out[2][N_SERVERS][PATH_MAX];
+	char gosrv[PATH_MAX], gocli[PATH_MAX], name[64];
+	pid_t pid[2][N_SERVERS];
 	const unsigned rounds = g_opt.echo_rounds;
-	double tmp[N_SERVERS][N_EROWS][MAX_ECHO_ROUNDS];
+	static double tmp[N_SERVERS][N_EROWS][MAX_ECHO_ROUNDS];
+	cpu_set_t all;
 	size_t ns;
 
 	memset(tmp, 0, sizeof(tmp));
+	memset(pid, 0, sizeof(pid));
+	if (sched_getaffinity(0, sizeof(all), &all) != 0)
+		die("sched_getaffinity: %s", strerror(errno));
 	rep->go_ok = go_build(e, rep, gosrv, gocli);
 	ns = rep->go_ok ? 2 : 1;
-	path_in(sock[ECHO_C], e->dir, "run/echo-c.sock");
-	path_in(out[ECHO_C], e->dir, "echo-c.out");
-	path_in(sock[ECHO_GO], e->dir, "run/echo-go.sock");
-	path_in(out[ECHO_GO], e->dir, "echo-go.out");
-	char *cargv[] = {"/proc/self/exe", "--serve-echo", sock[ECHO_C], NULL};
-	char self[PATH_MAX];
-	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (sl <= 0)
-		die("readlink /proc/self/exe: %s", strerror(errno));
-	self[sl] = '\0';
-	cargv[0] = self;
-	pid[ECHO_C] = spawn(cargv, out[ECHO_C]);
-	wait_socket(pid[ECHO_C], sock[ECHO_C], "the C echo server", out[ECHO_C]);
-	if (rep->go_ok) {
-		char *gargv[] = {gosrv, sock[ECHO_GO], NULL};
-		pid[ECHO_GO] = spawn(gargv, out[ECHO_GO]);
-		wait_socket(pid[ECHO_GO], sock[ECHO_GO], "gosrv", out[ECHO_GO]);
+	for (size_t p = 0; p < 2; p++) {
+		if (p == 1)
+			pin_self(pin, &all);
+		for (size_t s = 0; s < ns; s++) {
+			snprintf(name, sizeof(name), "run/echo-%s%s.sock", s == ECHO_C ? "c" : "go",
+				 p ? "-pinned" : "");
+			path_in(sock[p][s], e->dir, name);
+			snprintf(name, sizeof(name), "echo-%s%s.out", s == ECHO_C ? "c" : "go",
+				 p ? "-pinned" : "");
+			path_in(out[p][s], e->dir, name);
+			pid[p][s] = echo_server_start(s, gosrv, sock[p][s], out[p][s]);
+		}
+		pin_self(-1, &all);
 	}
 	progress("ttrpc echo, C server%s", rep->go_ok ? " and Go server, interleaved" : "");
-	double secs = g_opt.quick ? 0.25 : 0.5;
+	double secs = g_opt.quick ? 0.2 : 0.4;
 	for (unsigned r = 0; r < rounds; r++) {
 		for (size_t s = 0; s < ns; s++) {
 			struct samples smp = {0};
 			struct lat_stats ls;
 			struct sched s0, s1;
-			echo_rtt(sock[s], secs, &smp);
+			echo_rtt(sock[0][s], secs, &smp);
 			ls = stats_of(&smp);
 			samples_free(&smp);
 			tmp[s][E_RTT_P50][r] = ls.p50_us;
 			tmp[s][E_RTT_P99][r] = ls.p99_us;
-			echo_newconn(sock[s], secs / 2, &smp);
+			pin_self(pin, &all);
+			echo_rtt(sock[1][s], secs / 2, &smp);
+			pin_self(-1, &all);
+			ls = stats_of(&smp);
+			samples_free(&smp);
+			tmp[s][E_RTT_PIN_P50][r] = ls.p50_us;
+			echo_newconn(sock[0][s], secs / 2, &smp);
 			ls = stats_of(&smp);
 			samples_free(&smp);
 			tmp[s][E_NEW_P50][r] = ls.p50_us;
-			s0 = proc_sched(pid[s]);
+			s0 = proc_sched(pid[0][s]);
 			uint64_t t0 = now_ns();
-			tmp[s][E_PIPE][r] = echo_pipelined(sock[s], ECHO_WINDOW, secs);
+			tmp[s][E_PIPE][r] = echo_pipelined(sock[0][s], ECHO_WINDOW, secs);
 			double el = (double)(now_ns() - t0) / 1e9;
-			s1 = proc_sched(pid[s]);
-			/* server CPU µs per call in the pipelined run */
+			s1 = proc_sched(pid[0][s]);
+			/* the server's CPU per call in the pipelined run */
 			tmp[s][E_CPU_PIPE][r] = (double)(s1.run_ns - s0.run_ns) / NS_PER_US /
 						(tmp[s][E_PIPE][r] * el);
-			tmp[s][E_CONC][r] = echo_concurrent(sock[s], ECHO_CONNS, secs);
+			tmp[s][E_CONC][r] = echo_concurrent(sock[0][s], ECHO_CONNS, secs);
 			if (rep->go_ok)
-				tmp[s][E_GOCLI][r] = echo_gocli(e, gocli, sock[s],
-								g_opt.quick ? 20000 : 60000);
+				tmp[s][E_GOCLI][r] = echo_gocli(e, gocli, sock[0][s],
+								g_opt.quick ? 20000 : 40000);
 		}
 	}
 	for (size_t s = 0; s < N_SERVERS; s++)
 		for (size_t k = 0; k < N_EROWS; k++)
 			rep->v[s][k] = median(tmp[s][k], rounds);
-	for (size_t s = 0; s < ns; s++)
-		stop_server(pid[s], s == ECHO_C ? "the C echo server" : "gosrv", out[s]);
+	for (size_t p = 0; p < 2; p++)
+		for (size_t s = 0; s < ns; s++)
+			stop_server(pid[p][s], s == ECHO_C ? "the C echo server" : "gosrv",
+				    out[p][s]);
 }
 
 /* ---- memory and idle CPU: a fresh daemon, then 1,000 clients connected ---- */
@@ -1910,7 +2012,7 @@ static void cpu_model(char *buf, size_t len)
 }
 
 struct report {
-	char cpu[128], kernel[128];
+	char cpu[128], kernel[128], cpuidle[96];
 	long ncpu;
 	struct lat_report lat;
 	struct tp_report tp;
@@ -1919,6 +2021,27 @@ struct report {
 	double tp_best[2];   /* best deliveries/s: new connection, one connection */
 	unsigned tp_best_n[2];
 };
+
+/* A one-line sysfs value, or "" (for the record: idle vCPUs and wake-ups). */
+static void read_line_of(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	buf[0] = '\0';
+	if (f != NULL && fgets(buf, (int)len, f) != NULL)
+		buf[strcspn(buf, "\n")] = '\0';
+	if (f != NULL)
+		fclose(f);
+}
+
+/* How an idle CPU waits (a woken vCPU that halted costs a VM exit and entry). */
+static void cpuidle_of(char *buf, size_t len)
+{
+	char drv[32], poll[32];
+	read_line_of("/sys/devices/system/cpu/cpuidle/current_driver", drv, sizeof(drv));
+	read_line_of("/sys/module/haltpoll/parameters/guest_halt_poll_ns", poll, sizeof(poll));
+	snprintf(buf, len, "%s%s%s%s", drv[0] ? drv : "unknown",
+		 poll[0] ? " (guest_halt_poll_ns " : "", poll, poll[0] ? ")" : "");
+}
 
 /* The targets, each with its measured value. */
 struct target {
@@ -1941,13 +2064,15 @@ static void targets_of(const struct report *r, struct target *t)
 				       "delivery p50 <= 1.6x the in-process handshake floor "
 				       "(new connection, fusekey_get)",
 				       "", rn <= 1.6, false};
-	snprintf(t[T_P50_NEW].value, sizeof(t[0].value), "%.1f us vs floor %.1f us = %.2fx",
-		 o[LAT_API].st.p50_us, floor, rn);
+	snprintf(t[T_P50_NEW].value, sizeof(t[0].value),
+		 "%.1f us vs floor %.1f us = %.2fx (on one CPU: %.2fx)", o[LAT_API].st.p50_us, floor,
+		 rn, ratio(o[LAT_PIN_API].st.p50_us, floor));
 	t[T_P50_ONE] = (struct target){"delivery_p50_one_conn",
 				       "delivery p50 <= 1.6x the floor (one kept connection)", "",
 				       ro <= 1.6, false};
-	snprintf(t[T_P50_ONE].value, sizeof(t[0].value), "%.1f us vs floor %.1f us = %.2fx",
-		 o[LAT_KEPT].st.p50_us, floor, ro);
+	snprintf(t[T_P50_ONE].value, sizeof(t[0].value),
+		 "%.1f us vs floor %.1f us = %.2fx (on one CPU: %.2fx)", o[LAT_KEPT].st.p50_us, floor,
+		 ro, ratio(o[LAT_PIN_KEPT].st.p50_us, floor));
 	t[T_TP] = (struct target){"deliveries_per_s", ">= 8,000 deliveries/s with enough clients",
 				  "", r->tp_best[0] >= 8000, false};
 	snprintf(t[T_TP].value, sizeof(t[0].value),
@@ -2023,7 +2148,8 @@ static void print_text(const struct report *r)
 	double floor = o[LAT_FLOOR].st.p50_us;
 	struct target t[N_T];
 
-	printf("fusekey key service (la): %s, %ld CPUs, Linux %s\n", r->cpu, r->ncpu, r->kernel);
+	printf("fusekey key service (la): %s, %ld CPUs, Linux %s, cpuidle %s\n", r->cpu, r->ncpu,
+	       r->kernel, r->cpuidle);
 	printf("emulated platform, a real fusekeyd (one thread, epoll), decision log to a file;\n"
 	       "clients are threads of this process, on the same CPUs\n\n");
 
@@ -2032,7 +2158,7 @@ static void print_text(const struct report *r)
 	printf("%-50s %7s %9s %9s %9s %8s\n", "operation", "n", "p50", "p99", "mean", "p50/floor");
 	for (size_t i = 0; i < N_LAT; i++)
 		print_lat_row(&o[i], floor);
-	printf("\n");
+	printf("other processes kept %.2f CPUs busy meanwhile\n\n", l->others);
 
 	printf("throughput: N client threads, each looping deliveries for %.1f s\n", g_opt.tp_s);
 	printf("%-16s %3s %9s %8s %8s %9s %9s %9s %6s %6s %6s %6s\n", "mode", "N", "deliv/s",
@@ -2077,6 +2203,7 @@ static void print_text(const struct report *r)
 	static const char *const names[N_EROWS] = {
 		"C client, round trip p50 (us)",
 		"C client, round trip p99 (us)",
+		"C client, round trip p50, both on one CPU (us)",
 		"C client, new connection per call, p50 (us)",
 		"C client, 1 connection, 16 in flight (calls/s)",
 		"C client, 16 connections, 1 call each (calls/s)",
@@ -2145,21 +2272,29 @@ static void print_json(const struct report *r)
 {
 	const struct lat_report *l = &r->lat;
 	struct target t[N_T];
-	static const char *const ekeys[N_EROWS] = {"rtt_p50_us", "rtt_p99_us", "new_conn_p50_us",
+	static const char *const ekeys[N_EROWS] = {"rtt_p50_us", "rtt_p99_us",
+						   "rtt_one_cpu_p50_us", "new_conn_p50_us",
 						   "c_client_pipelined_per_s",
 						   "c_client_16_conns_per_s", "go_client_per_s",
 						   "server_cpu_us_per_call"};
 
 	printf("{\"benchmark\": \"fusekey_la_bench\", \"cpu\": \"%s\", \"cpus\": %ld, "
-	       "\"kernel\": \"%s\", \"quick\": %s, \"rounds\": %u, \"throughput_seconds\": %.2f, "
+	       "\"kernel\": \"%s\", \"cpuidle\": \"%s\", \"quick\": %s, \"rounds\": %u, \"throughput_seconds\": %.2f, "
 	       "\"max_other_cpus\": %.3f,\n",
-	       r->cpu, r->ncpu, r->kernel, g_opt.quick ? "true" : "false", g_opt.rounds,
-	       g_opt.tp_s, max_others(r));
-	printf(" \"latency\": {");
+	       r->cpu, r->ncpu, r->kernel, r->cpuidle, g_opt.quick ? "true" : "false",
+	       g_opt.rounds, g_opt.tp_s, max_others(r));
+	printf(" \"latency\": {\"pinned_cpu\": %d, \"other_cpus\": %.3f, ", l->pin_cpu,
+	       l->others);
 	for (size_t i = 0; i < N_LAT; i++) {
 		printf("%s", i ? ", " : "");
 		json_lat(l->ops[i].id, &l->ops[i].st);
 	}
+	printf(", \"floor_ratio_p50\": {\"api_new_conn\": %.3f, \"mirror_one_conn\": %.3f, "
+	       "\"api_new_conn_one_cpu\": %.3f, \"mirror_one_conn_one_cpu\": %.3f}",
+	       ratio(l->ops[LAT_API].st.p50_us, l->ops[LAT_FLOOR].st.p50_us),
+	       ratio(l->ops[LAT_KEPT].st.p50_us, l->ops[LAT_FLOOR].st.p50_us),
+	       ratio(l->ops[LAT_PIN_API].st.p50_us, l->ops[LAT_FLOOR].st.p50_us),
+	       ratio(l->ops[LAT_PIN_KEPT].st.p50_us, l->ops[LAT_FLOOR].st.p50_us));
 	printf("},\n \"throughput\": [");
 	for (size_t m = 0; m < 2; m++)
 		for (size_t i = 0; i < N_COUNTS; i++) {
@@ -2299,11 +2434,11 @@ int main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (!g_opt.json)
-		fprintf(stderr, "%s\n", FK_SIM_BANNER);
+	fprintf(stderr, "%s\n", FK_SIM_BANNER);
 	cpu_model(rep.cpu, sizeof(rep.cpu));
 	rep.ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	snprintf(rep.kernel, sizeof(rep.kernel), "%s", uname(&un) == 0 ? un.release : "?");
+	cpuidle_of(rep.cpuidle, sizeof(rep.cpuidle));
 
 	progress("setting up a scratch emulated platform (fusekey sim init, keygen, sign, "
 		 "generate --method la)");
@@ -2311,7 +2446,7 @@ int main(int argc, char **argv)
 	inproc_init(&ip, &e);
 	daemon_start(&e, &d, "fusekeyd", NULL);
 
-	bench_latency(&e, &ip, d.sock, &rep.lat);
+	bench_latency(&e, &ip, &d, &rep.lat);
 	bench_throughput(&e, &d, &rep.tp);
 	bench_log_cost(&e, &d, &rep.tp);
 	rep.mem.rss_after_kb = status_field(d.pid, "VmRSS", true);
@@ -2323,7 +2458,7 @@ int main(int argc, char **argv)
 				rep.tp_best[m] = rep.tp.rows[m][i].per_s;
 				rep.tp_best_n[m] = rep.tp.rows[m][i].n;
 			}
-	bench_echo(&e, &rep.echo);
+	bench_echo(&e, rep.lat.pin_cpu, &rep.echo);
 	bench_memory(&e, &rep.mem);
 
 	inproc_free(&ip);

@@ -349,6 +349,16 @@ static void handle_exchange(void *arg, const struct fk_ttrpc_call *call,
 		d.reason = "malformed";
 		goto log;
 	}
+	/*
+	 * protobuf-c cuts a string at an embedded NUL ("web\0x" reads as "web")
+	 * and skips unknown fields: accept only a request that re-encodes to
+	 * exactly the bytes received.
+	 */
+	if (fusekey__v1__exchange_request__get_packed_size(req) != call->req->payload_len) {
+		reply_status(rep, FK_TTRPC_INVALID_ARGUMENT, "malformed ExchangeRequest");
+		d.reason = "malformed";
+		goto log;
+	}
 	/* Every outside length bounded before use. */
 	if (req->session_id.len != FK_KEYSERVICE_SESSION_ID_SIZE ||
 	    req->msg2.len != sizeof(struct fk_dh_msg2) ||

@@ -97,14 +97,24 @@ static void hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* Decision log: one JSON object per line, never a key. */
+/*
+ * Decision log: one JSON object per line, never a key. The line names the
+ * container id the request gave: a fuzzer that learns a key's hex from the
+ * comparison below can make it the id, and the log then quotes the
+ * attacker's own text, which is no leak.
+ */
 static void check_log(void *arg, const char *line)
 {
 	json_t *o = json_loads(line, 0, NULL);
+	const char *cid;
 	(void)arg;
 	need(json_is_object(o));
+	cid = json_string_value(json_object_get(o, "container"));
+	if (cid == NULL || strstr(cid, W.web_hex) == NULL)
+		need(strstr(line, W.web_hex) == NULL);
+	if (cid == NULL || strstr(cid, W.job_hex) == NULL)
+		need(strstr(line, W.job_hex) == NULL);
 	json_decref(o);
-	need(strstr(line, W.web_hex) == NULL && strstr(line, W.job_hex) == NULL);
 }
 
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)

@@ -507,6 +507,40 @@ static void test_malformed_and_unknown(void **state)
 	fk_ttrpc_client_free(c);
 }
 
+static void test_nul_in_container_id(void **state)
+{
+	struct world *w = *state;
+	Fusekey__V1__ExchangeRequest req = FUSEKEY__V1__EXCHANGE_REQUEST__INIT;
+	struct fk_ttrpc_client *c;
+	struct fk_ttrpc_result r;
+	struct opened op;
+	struct fk_dh_msg2 msg2;
+	uint8_t body[1024];
+	char cid[] = "webXevil";
+	size_t n;
+
+	EXPECT_OK(fk_ttrpc_client_connect(w->sock, &c));
+	call_open(c, &op);
+	msg2_for(w, E_APP, &op, &msg2);
+	req.session_id.data = op.sid;
+	req.session_id.len = 16;
+	req.msg2.data = (uint8_t *)&msg2;
+	req.msg2.len = sizeof(msg2);
+	req.container_id = cid;
+	n = fusekey__v1__exchange_request__pack(&req, body);
+	/* "web\0evil" on the wire: protobuf-c alone would read "web" */
+	uint8_t *x = memchr(body, 'X', n);
+	assert_non_null(x);
+	*x = 0;
+	memset(&r, 0, sizeof(r));
+	EXPECT_OK(fk_ttrpc_client_call(c, FK_KEYSERVICE_NAME, "Exchange", body, n, NULL, 0, 0, &r));
+	assert_int_equal(r.code, FK_TTRPC_INVALID_ARGUMENT);
+	assert_int_equal(r.payload_len, 0);
+	fk_ttrpc_result_free(&r);
+	expect_logged(w, "\"reason\":\"malformed\"");
+	fk_ttrpc_client_free(c);
+}
+
 static void test_sessions_bounded(void **state)
 {
 	struct world *w = *state; /* 64 sessions */
@@ -591,6 +625,7 @@ int main(void)
 		T(test_replayed_exchange),
 		T(test_tampered_msg2),
 		T(test_malformed_and_unknown),
+		T(test_nul_in_container_id),
 		T(test_sessions_bounded),
 		cmocka_unit_test(test_expired_session),
 		T(test_no_key_for_container),
