@@ -2169,8 +2169,9 @@ static void print_text(const struct report *r)
 			print_tp_row(&r->tp.rows[m][i]);
 	printf("d = the daemon, c = the clients (this process); per delivery: CPU time (schedstat,\n"
 	       "getrusage), time the daemon was runnable but waiting for a CPU, daemon context\n"
-	       "switches; CPUs kept busy by the daemon, the clients and all other processes\n"
-	       "(/proc/stat): with %ld CPUs, others > 0 means the figures are lower bounds\n\n",
+	       "switches; CPUs kept busy by the daemon, the clients and everything else\n"
+	       "(/proc/stat, steal included): with %ld CPUs, others > 0 means the figures are\n"
+	       "lower bounds\n\n",
 	       r->ncpu);
 
 	const struct tp_row *lf = &r->tp.log_file, *ln = &r->tp.log_null;

@@ -529,9 +529,9 @@ static void test_nul_in_container_id(void **state)
 	req.container_id = cid;
 	n = fusekey__v1__exchange_request__pack(&req, body);
 	/* "web\0evil" on the wire: protobuf-c alone would read "web" */
-	uint8_t *x = memchr(body, 'X', n);
+	uint8_t *x = memmem(body, n, cid, strlen(cid));
 	assert_non_null(x);
-	*x = 0;
+	x[3] = 0;
 	memset(&r, 0, sizeof(r));
 	EXPECT_OK(fk_ttrpc_client_call(c, FK_KEYSERVICE_NAME, "Exchange", body, n, NULL, 0, 0, &r));
 	assert_int_equal(r.code, FK_TTRPC_INVALID_ARGUMENT);
