@@ -480,7 +480,7 @@ fusekey_status fk_keyservice_new(const struct fk_keyservice_config *cfg,
 	if (ks->cfg.max_sessions == 0)
 		ks->cfg.max_sessions = 1024;
 	if (ks->cfg.max_keys == 0)
-		ks->cfg.max_keys = 4096;
+		ks->cfg.max_keys = 1024;
 	ks->sessions_bytes = ks->cfg.max_sessions * sizeof(struct session);
 	ks->keys_bytes = ks->cfg.max_keys * sizeof(struct key_entry);
 	ks->sessions = fk_secmem_alloc(ks->sessions_bytes, &l1);

@@ -37,7 +37,8 @@ struct fk_keyservice_config {
 	const char *bundle_dir;          /* where key.la files are */
 	uint32_t session_ttl_ms;         /* 0 = 5000 */
 	size_t max_sessions;             /* 0 = 1024 */
-	size_t max_keys;                 /* 0 = 4096 containers held in memory */
+	size_t max_keys;                 /* 0 = 1024 containers held in memory (more are
+					    read from the bundle on each request) */
 	void (*log)(void *arg, const char *json_line);
 	void *log_arg;
 };
