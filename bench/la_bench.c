@@ -1451,7 +1451,13 @@ struct tp_report {
 	struct tp_row rows[2][N_COUNTS]; /* [0] new connection (fusekey_get), [1] one connection */
 	/* the decision log's cost: 16 clients, log to a file vs /dev/null */
 	struct tp_row log_file, log_null;
+	/* 16 clients again, the daemon at a higher priority than its clients */
+	struct tp_row nice_rows[2];
+	bool nice_ok;
+	char nice_skip[96];
 };
+
+enum { DAEMON_NICE = -10 };
 
 static void bench_throughput(const struct env *e, const struct daemon *d, struct tp_report *rep)
 {
@@ -1490,6 +1496,28 @@ static void bench_log_cost(const struct env *e, const struct daemon *d, struct t
 		if (b[r].d_cpu_us == mb)
 			rep->log_null = b[r];
 	}
+}
+
+/*
+ * The same 16 clients with fusekeyd at nice -10, its clients at 0: whether
+ * the daemon queueing behind its clients' crypto for a CPU is what limits the
+ * rate (needs CAP_SYS_NICE; skipped otherwise).
+ */
+static void bench_priority(const struct env *e, const struct daemon *d, struct tp_report *rep)
+{
+	errno = 0;
+	int old = getpriority(PRIO_PROCESS, (id_t)d->pid);
+	if ((old == -1 && errno != 0) || setpriority(PRIO_PROCESS, (id_t)d->pid, DAEMON_NICE) != 0) {
+		snprintf(rep->nice_skip, sizeof(rep->nice_skip), "skipped: cannot renice fusekeyd (%s)",
+			 strerror(errno));
+		return;
+	}
+	progress("throughput, 16 clients, fusekeyd at nice %d", DAEMON_NICE);
+	for (size_t m = 0; m < 2; m++)
+		throughput(e, d, m == 0, 16, g_opt.tp_s, &rep->nice_rows[m]);
+	rep->nice_ok = true;
+	if (setpriority(PRIO_PROCESS, (id_t)d->pid, old) != 0)
+		die("cannot restore fusekeyd's priority: %s", strerror(errno));
 }
 
 /* ---- ttrpc echo: fk_ttrpc_server beside the Go server ---- */
@@ -1748,6 +1776,7 @@ enum {
 	E_RTT_P99,
 	E_RTT_PIN_P50,
 	E_NEW_P50,
+	E_NEW_PIN_P50,
 	E_PIPE,
 	E_CONC,
 	E_GOCLI,
@@ -1899,6 +1928,12 @@ static void bench_echo(const struct env *e, int pin, struct echo_report *rep)
 			ls = stats_of(&smp);
 			samples_free(&smp);
 			tmp[s][E_NEW_P50][r] = ls.p50_us;
+			pin_self(pin, &all);
+			echo_newconn(sock[1][s], secs / 2, &smp);
+			pin_self(-1, &all);
+			ls = stats_of(&smp);
+			samples_free(&smp);
+			tmp[s][E_NEW_PIN_P50][r] = ls.p50_us;
 			s0 = proc_sched(pid[0][s]);
 			uint64_t t0 = now_ns();
 			tmp[s][E_PIPE][r] = echo_pipelined(sock[0][s], ECHO_WINDOW, secs);
@@ -2050,7 +2085,7 @@ struct target {
 	bool met, skipped;
 };
 
-enum { T_P50_NEW, T_P50_ONE, T_TP, T_ECHO_PIPE, T_ECHO_CONC, T_ECHO_GO, T_RSS, T_IDLE, T_IDLE_CONN, N_T };
+enum { T_P50_NEW, T_P50_ONE, T_TP, T_TP_ONE, T_ECHO_PIPE, T_ECHO_CONC, T_ECHO_GO, T_RSS, T_IDLE, T_IDLE_CONN, N_T };
 
 static void targets_of(const struct report *r, struct target *t)
 {
@@ -2073,11 +2108,23 @@ static void targets_of(const struct report *r, struct target *t)
 	snprintf(t[T_P50_ONE].value, sizeof(t[0].value),
 		 "%.1f us vs floor %.1f us = %.2fx (on one CPU: %.2fx)", o[LAT_KEPT].st.p50_us, floor,
 		 ro, ratio(o[LAT_PIN_KEPT].st.p50_us, floor));
-	t[T_TP] = (struct target){"deliveries_per_s", ">= 8,000 deliveries/s with enough clients",
+	char nice_new[48] = "", nice_one[48] = "";
+	if (r->tp.nice_ok) {
+		snprintf(nice_new, sizeof(nice_new), "; fusekeyd at nice %d: %.0f/s", DAEMON_NICE,
+			 r->tp.nice_rows[0].per_s);
+		snprintf(nice_one, sizeof(nice_one), "; fusekeyd at nice %d: %.0f/s", DAEMON_NICE,
+			 r->tp.nice_rows[1].per_s);
+	}
+	t[T_TP] = (struct target){"deliveries_per_s_new_conn",
+				  ">= 8,000 deliveries/s, a new connection per delivery (fusekey get)",
 				  "", r->tp_best[0] >= 8000, false};
-	snprintf(t[T_TP].value, sizeof(t[0].value),
-		 "%.0f/s new connection (%u clients); %.0f/s one connection (%u clients)",
-		 r->tp_best[0], r->tp_best_n[0], r->tp_best[1], r->tp_best_n[1]);
+	snprintf(t[T_TP].value, sizeof(t[0].value), "%.0f/s (%u clients)%s", r->tp_best[0],
+		 r->tp_best_n[0], nice_new);
+	t[T_TP_ONE] = (struct target){"deliveries_per_s_one_conn",
+				      ">= 8,000 deliveries/s, one connection per client", "",
+				      r->tp_best[1] >= 8000, false};
+	snprintf(t[T_TP_ONE].value, sizeof(t[0].value), "%.0f/s (%u clients)%s", r->tp_best[1],
+		 r->tp_best_n[1], nice_one);
 	static const char *const echo_what[3] = {
 		"C echo server >= 2x the Go server (C client, 1 connection, 16 in flight)",
 		"C echo server >= 2x the Go server (C client, 16 connections)",
@@ -2167,6 +2214,13 @@ static void print_text(const struct report *r)
 	for (size_t m = 0; m < 2; m++)
 		for (size_t i = 0; i < N_COUNTS; i++)
 			print_tp_row(&r->tp.rows[m][i]);
+	if (r->tp.nice_ok) {
+		printf("fusekeyd at nice %d, its clients at 0:\n", DAEMON_NICE);
+		print_tp_row(&r->tp.nice_rows[0]);
+		print_tp_row(&r->tp.nice_rows[1]);
+	} else {
+		printf("fusekeyd at nice %d: %s\n", DAEMON_NICE, r->tp.nice_skip);
+	}
 	printf("d = the daemon, c = the clients (this process); per delivery: CPU time (schedstat,\n"
 	       "getrusage), time the daemon was runnable but waiting for a CPU, daemon context\n"
 	       "switches; CPUs kept busy by the daemon, the clients and everything else\n"
@@ -2201,15 +2255,17 @@ static void print_text(const struct report *r)
 	printf("ttrpc echo, %d-byte payload: fk_ttrpc_server vs Go ttrpc 1.1.1 (%s)\n", ECHO_PAYLOAD,
 	       e->go_ok ? e->go_version : e->go_skip);
 	printf("%-52s %12s %12s %8s\n", "client / figure", "C server", "Go server", "C / Go");
-	static const char *const names[N_EROWS] = {
+	static const char *const names[] = {
 		"C client, round trip p50 (us)",
 		"C client, round trip p99 (us)",
 		"C client, round trip p50, both on one CPU (us)",
 		"C client, new connection per call, p50 (us)",
+		"  the same, both on one CPU (us)",
 		"C client, 1 connection, 16 in flight (calls/s)",
 		"C client, 16 connections, 1 call each (calls/s)",
 		"Go client bench, 16 goroutines, 1 conn (calls/s)",
 		"server CPU per call, pipelined run (us)"};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == N_EROWS, "one name per echo row");
 	for (size_t k = 0; k < N_EROWS; k++) {
 		bool gocli = k == E_GOCLI;
 		if (!e->go_ok) {
@@ -2273,11 +2329,13 @@ static void print_json(const struct report *r)
 {
 	const struct lat_report *l = &r->lat;
 	struct target t[N_T];
-	static const char *const ekeys[N_EROWS] = {"rtt_p50_us", "rtt_p99_us",
+	static const char *const ekeys[] = {"rtt_p50_us", "rtt_p99_us",
 						   "rtt_one_cpu_p50_us", "new_conn_p50_us",
+						   "new_conn_one_cpu_p50_us",
 						   "c_client_pipelined_per_s",
 						   "c_client_16_conns_per_s", "go_client_per_s",
 						   "server_cpu_us_per_call"};
+	_Static_assert(sizeof(ekeys) / sizeof(ekeys[0]) == N_EROWS, "one key per echo row");
 
 	printf("{\"benchmark\": \"fusekey_la_bench\", \"cpu\": \"%s\", \"cpus\": %ld, "
 	       "\"kernel\": \"%s\", \"cpuidle\": \"%s\", \"quick\": %s, \"rounds\": %u, \"throughput_seconds\": %.2f, "
@@ -2311,6 +2369,16 @@ static void print_json(const struct report *r)
 	json_tp(&r->tp.log_file);
 	printf(",\n  \"dev_null\": ");
 	json_tp(&r->tp.log_null);
+	printf("},\n \"daemon_nice\": {\"nice\": %d, \"skipped\": ", DAEMON_NICE);
+	if (r->tp.nice_ok) {
+		printf("null, \"rows\": [");
+		json_tp(&r->tp.nice_rows[0]);
+		printf(", ");
+		json_tp(&r->tp.nice_rows[1]);
+		printf("]");
+	} else {
+		printf("\"%s\"", r->tp.nice_skip);
+	}
 	printf("},\n \"echo\": {\"payload_bytes\": %d, \"go\": %s, \"go_skip\": \"%s\", "
 	       "\"go_version\": \"%s\"",
 	       ECHO_PAYLOAD, r->echo.go_ok ? "true" : "false", r->echo.go_ok ? "" : r->echo.go_skip,
@@ -2450,6 +2518,7 @@ int main(int argc, char **argv)
 	bench_latency(&e, &ip, &d, &rep.lat);
 	bench_throughput(&e, &d, &rep.tp);
 	bench_log_cost(&e, &d, &rep.tp);
+	bench_priority(&e, &d, &rep.tp);
 	rep.mem.rss_after_kb = status_field(d.pid, "VmRSS", true);
 	rep.mem.hwm_after_kb = status_field(d.pid, "VmHWM", true);
 	daemon_stop(&d);
