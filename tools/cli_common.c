@@ -348,12 +348,7 @@ bool cli_parse_hex_alloc(const char *s, size_t max, uint8_t **out, size_t *out_l
 
 void cli_hex(const uint8_t *p, size_t n, char *buf)
 {
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		buf[2 * i] = digits[p[i] >> 4];
-		buf[2 * i + 1] = digits[p[i] & 0xF];
-	}
-	buf[2 * n] = '\0';
+	fk_hex_encode(p, n, buf);
 }
 
 /* ---- input and output ---- */

@@ -13,8 +13,6 @@
 #include "policy/fk_policy.h"
 #include "util/fk_file.h"
 
-/* Declared here until cli_common.h lists them with the other commands. */
-
 static void print_hex_line(const char *indent, const char *name, const uint8_t *p, size_t n)
 {
 	printf("%s%s: ", indent, name);

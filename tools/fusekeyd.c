@@ -210,6 +210,7 @@ int main(int argc, char **argv)
 	struct rlimit no_core = {0, 0};
 	uint32_t ttl = 0, max_sessions = 0, max_conn = 0, conn_timeout = 0, id;
 	struct fk_policy_error perr;
+	struct fk_ttrpc_server *srv;
 	bool platform_open = false, listening = false;
 	int rc, fd = -1;
 	fusekey_status st;
@@ -269,7 +270,7 @@ int main(int argc, char **argv)
 	st = fk_policy_load_file(a.val[OPT_RELEASE_POLICY], &policy, &perr);
 	if (st != FUSEKEY_OK) {
 		cli_err("release policy refused: %s", perr.message);
-		rc = st == FUSEKEY_ERR_FORMAT ? CLI_EXIT_FORMAT : cli_exit_for_status(st);
+		rc = cli_exit_for_status(st);
 		goto out;
 	}
 	rc = cli_platform_open("fusekeyd", &a, CLI_ENCLAVE_REQUIRED, &pl);
@@ -336,8 +337,10 @@ int main(int argc, char **argv)
 			    "refused", (json_int_t)stats.refused));
 	rc = st == FUSEKEY_OK ? CLI_EXIT_OK : cli_exit_for_status(st);
 out:
-	fk_ttrpc_server_free(g_server); /* closes every connection */
+	/* Unpublish before freeing: a late SIGTERM must not reach a freed server. */
+	srv = g_server;
 	g_server = NULL;
+	fk_ttrpc_server_free(srv); /* closes every connection */
 	if (fd >= 0)
 		close(fd);
 	if (listening)

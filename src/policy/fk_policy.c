@@ -866,14 +866,10 @@ static struct rule_result eval_rule(const struct fk_policy_rule *r,
 	return res;
 }
 
+/* The first 8 bytes of a measurement, for messages. */
 static void hex8(const uint8_t *p, char out[17])
 {
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < 8; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[16] = '\0';
+	fk_hex_encode(p, 8, out);
 }
 
 /* What differed, in words; identities are public, launch digests are not shown. */

@@ -20,6 +20,7 @@
 #include "keyservice.pb-c.h"
 #include "la/fk_dh.h"
 #include "policy/fk_policy.h"
+#include "util/fk_hex.h"
 #include "util/fk_secmem.h"
 
 struct session {
@@ -67,15 +68,11 @@ struct decision {
 	const char *rule;          /* the policy rule that decided, or NULL */
 };
 
-static json_t *hex_json(const uint8_t *p, size_t n)
+/* A 32-byte measurement as lowercase hex. */
+static json_t *hex_json(const uint8_t p[FK_SGX_HASH_SIZE])
 {
-	char buf[2 * 64 + 1];
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n && i < 64; i++) {
-		buf[2 * i] = digits[p[i] >> 4];
-		buf[2 * i + 1] = digits[p[i] & 15];
-	}
-	buf[2 * (n < 64 ? n : 64)] = '\0';
+	char buf[2 * FK_SGX_HASH_SIZE + 1];
+	fk_hex_encode(p, FK_SGX_HASH_SIZE, buf);
 	return json_string(buf);
 }
 
@@ -123,8 +120,8 @@ static void log_decision(struct fk_keyservice *ks, const struct decision *d)
 	if (d->enclave != NULL) {
 		const struct fk_sgx_report_body *b = d->enclave;
 		uint64_t flags = fk_le64(b->attributes.flags);
-		json_object_set_new(peer, "mr_enclave", hex_json(b->mr_enclave, 32));
-		json_object_set_new(peer, "mr_signer", hex_json(b->mr_signer, 32));
+		json_object_set_new(peer, "mr_enclave", hex_json(b->mr_enclave));
+		json_object_set_new(peer, "mr_signer", hex_json(b->mr_signer));
 		json_object_set_new(peer, "isv_prod_id", json_integer(fk_le16(b->isv_prod_id)));
 		json_object_set_new(peer, "isv_svn", json_integer(fk_le16(b->isv_svn)));
 		json_object_set_new(peer, "debug", json_boolean(flags & FK_SGX_FLAGS_DEBUG));

@@ -194,29 +194,47 @@ static bool strings_ok(const uint8_t *p, size_t n, const struct pb_rule *rule,
 }
 
 /*
- * A backstop behind MAX_FIELDS: everything one unpack allocates is capped at
- * twice the body plus 1 MiB, counting 16 bytes of overhead per allocation
- * (frees are not credited). Used only once len <= FK_TTRPC_MAX_DATA.
+ * protobuf-c allocates through this: a backstop behind MAX_FIELDS (everything
+ * one unpack allocates is capped at twice the body plus 1 MiB, counting the
+ * 16-byte header of each allocation; frees are not credited; used only once
+ * len <= FK_TTRPC_MAX_DATA), and every block is wiped when protobuf-c frees
+ * it: payloads carry key records, and protobuf-c also frees on its own paths
+ * (a field sent twice, an unpack that fails half-way).
  */
 struct pb_budget {
 	size_t left;
 };
 
+enum { BLOCK_HDR = 16 }; /* keeps the block's size; malloc's alignment is kept */
+
 static void *budget_alloc(void *data, size_t size)
 {
 	struct pb_budget *b = data;
-	size_t cost = size + 16;
+	size_t cost = size + BLOCK_HDR;
+	unsigned char *base;
 
 	if (cost < size || cost > b->left)
 		return NULL;
 	b->left -= cost;
-	return malloc(size != 0 ? size : 1);
+	base = malloc(cost);
+	if (base == NULL)
+		return NULL;
+	memcpy(base, &size, sizeof(size));
+	return base + BLOCK_HDR;
 }
 
 static void budget_free(void *data, void *p)
 {
+	unsigned char *base;
+	size_t size;
+
 	(void)data;
-	free(p);
+	if (p == NULL)
+		return;
+	base = (unsigned char *)p - BLOCK_HDR;
+	memcpy(&size, base, sizeof(size));
+	fk_wipe(base, size + BLOCK_HDR);
+	free(base);
 }
 
 static ProtobufCAllocator budget_allocator(struct pb_budget *b, size_t len)
@@ -224,6 +242,19 @@ static ProtobufCAllocator budget_allocator(struct pb_budget *b, size_t len)
 	ProtobufCAllocator a = {budget_alloc, budget_free, b};
 	b->left = 2 * len + 1024 * 1024;
 	return a;
+}
+
+/* A copy of a decoded payload that outlives the message (the original is wiped with it). */
+static bool copy_payload(const ProtobufCBinaryData *src, uint8_t **out, size_t *out_len)
+{
+	if (src->len == 0)
+		return true;
+	*out = malloc(src->len);
+	if (*out == NULL)
+		return false;
+	memcpy(*out, src->data, src->len);
+	*out_len = src->len;
+	return true;
 }
 
 /* ---- Request ---- */
@@ -380,13 +411,8 @@ fusekey_status fk_ttrpc_request_decode(const uint8_t *body, size_t len,
 		out->n_metadata = r->n_metadata;
 	}
 	out->timeout_nano = r->timeout_nano;
-	/* The budget allocator is malloc underneath: take the payload, don't copy it. */
-	if (r->payload.len != 0) {
-		out->payload = r->payload.data;
-		out->payload_len = r->payload.len;
-		r->payload.data = NULL;
-		r->payload.len = 0;
-	}
+	if (!copy_payload(&r->payload, &out->payload, &out->payload_len))
+		goto out;
 	st = FUSEKEY_OK;
 out:
 	if (r != NULL)
@@ -478,14 +504,8 @@ fusekey_status fk_ttrpc_response_decode(const uint8_t *body, size_t len,
 	st = FUSEKEY_ERR_NO_MEMORY;
 	out->code = r->status != NULL ? (uint32_t)r->status->code : FK_TTRPC_OK;
 	out->message = dup_str(r->status != NULL ? r->status->message : "");
-	if (out->message == NULL)
+	if (out->message == NULL || !copy_payload(&r->payload, &out->payload, &out->payload_len))
 		goto out;
-	if (r->payload.len != 0) {
-		out->payload = r->payload.data;
-		out->payload_len = r->payload.len;
-		r->payload.data = NULL;
-		r->payload.len = 0;
-	}
 	st = FUSEKEY_OK;
 out:
 	if (r != NULL)
