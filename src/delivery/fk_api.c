@@ -230,11 +230,10 @@ fusekey_status fusekey_get(fusekey_ctx *ctx, const char *container_id,
 			goto out;
 		}
 		st = fk_method_la.get(&r, tmp, &tmp_len);
-		if (st == FUSEKEY_OK || opts->method == FUSEKEY_METHOD_LA ||
-		    st != FUSEKEY_ERR_UNAVAILABLE || opts->no_fallback)
+		if (opts->method == FUSEKEY_METHOD_LA || st != FUSEKEY_ERR_UNAVAILABLE ||
+		    opts->no_fallback)
 			goto done;
-		tmp_len = sizeof(tmp);
-		m = &fk_method_seal;
+		tmp_len = sizeof(tmp); /* fall back: AUTO picks the bundle's file below */
 	}
 	st = fk_bundle_lock(r.bundle, r.cid, false, &lock);
 	if (st != FUSEKEY_OK)

@@ -173,7 +173,8 @@ fusekey_status fk_bundle_remove(const char *bundle, const char *cid, const char 
 	return st;
 }
 
-fusekey_status fk_bundle_lock(const char *bundle, const char *cid, bool exclusive, int *out)
+static fusekey_status lock_dir(const char *bundle, const char *cid, bool exclusive, bool wait,
+			       int *out)
 {
 	fusekey_status st;
 	int dfd;
@@ -184,14 +185,25 @@ fusekey_status fk_bundle_lock(const char *bundle, const char *cid, bool exclusiv
 		return FUSEKEY_OK; /* nothing to read yet: nothing to lock */
 	if (st != FUSEKEY_OK)
 		return st;
-	while (flock(dfd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+	while (flock(dfd, (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB)) != 0) {
 		if (errno != EINTR) {
+			st = errno == EWOULDBLOCK ? FUSEKEY_ERR_TIMEOUT : FUSEKEY_ERR_IO;
 			close(dfd);
-			return FUSEKEY_ERR_IO;
+			return st;
 		}
 	}
 	*out = dfd;
 	return FUSEKEY_OK;
+}
+
+fusekey_status fk_bundle_lock(const char *bundle, const char *cid, bool exclusive, int *out)
+{
+	return lock_dir(bundle, cid, exclusive, true, out);
+}
+
+fusekey_status fk_bundle_try_lock_shared(const char *bundle, const char *cid, int *out)
+{
+	return lock_dir(bundle, cid, false, false, out);
 }
 
 void fk_bundle_unlock(int fd)

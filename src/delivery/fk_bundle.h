@@ -77,6 +77,12 @@ bool fk_bundle_has_key(const char *bundle, const char *cid);
  */
 fusekey_status fk_bundle_lock(const char *bundle, const char *cid, bool exclusive, int *fd)
 	__attribute__((warn_unused_result));
+/*
+ * The shared lock without waiting, for a server that must not stall on a
+ * writer: FUSEKEY_ERR_TIMEOUT when someone holds it exclusively.
+ */
+fusekey_status fk_bundle_try_lock_shared(const char *bundle, const char *cid, int *fd)
+	__attribute__((warn_unused_result));
 void fk_bundle_unlock(int fd);
 
 #endif

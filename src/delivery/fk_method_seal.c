@@ -51,6 +51,8 @@ fusekey_status fk_sealed_key_write(const struct fk_delivery_req *r, const char *
 	uint32_t blob_len = (uint32_t)FK_SEALED_KEY_SIZE(r->key_len);
 	fusekey_status st;
 
+	if (r->key_len != 16 && r->key_len != 32) /* blob is sized for 32 */
+		return FUSEKEY_ERR_INVALID_PARAMETER;
 	memset(blob, 0, sizeof(blob));
 	fk_seal_policy_default(&pol);
 	pol.key_policy = policy;
@@ -145,7 +147,8 @@ fusekey_status fk_sealed_key_read(const struct fk_delivery_req *r, const char *n
 	/* Authentic from here on. The binding must be ours and for this container. */
 	if (memcmp(b.magic, FK_WIRE_MAGIC, sizeof(b.magic)) != 0 ||
 	    fk_le16(b.version) != FK_WIRE_VERSION || b.method != method ||
-	    b.key_len != txt_len || fk_le16(b.key_policy) != info.request.key_policy) {
+	    b.key_len != txt_len || (txt_len != 16 && txt_len != 32) ||
+	    fk_le16(b.key_policy) != info.request.key_policy) {
 		st = FUSEKEY_ERR_FORMAT;
 		goto out;
 	}

@@ -308,10 +308,13 @@ static fusekey_status check_msg2_lav1(struct fk_dh_session *s, struct fk_platfor
 	*kdf_wrong = fk_le16(rd + 32) != FK_DH_KDF_ID;
 	if (*kdf_wrong)
 		return FUSEKEY_ERR_KDF_MISMATCH;
+	/* The expected tag of a forged message is a valid tag for it: wipe it too. */
 	st = fk_cmac128(s->smk, &msg2->report, sizeof(msg2->report), mac);
+	bool mac_ok = st == FUSEKEY_OK && fk_ct_equal(mac, msg2->cmac, sizeof(mac));
+	FK_WIPE(mac);
 	if (st != FUSEKEY_OK)
 		return st;
-	if (!fk_ct_equal(mac, msg2->cmac, sizeof(mac)))
+	if (!mac_ok)
 		return FUSEKEY_ERR_HANDSHAKE;
 	if (fk_platform_verify_report(p, &msg2->report) != FUSEKEY_OK)
 		return FUSEKEY_ERR_HANDSHAKE;
@@ -346,9 +349,11 @@ static fusekey_status check_msg2_lav2(struct fk_dh_session *s, struct fk_platfor
 	if (fk_platform_verify_report(p, &restored) != FUSEKEY_OK)
 		return FUSEKEY_ERR_HANDSHAKE;
 	st = fk_cmac128(s->smk, s->g_peer, FK_DH_PUB_SIZE, mac);
+	bool mac_ok = st == FUSEKEY_OK && fk_ct_equal(mac, msg2->cmac, sizeof(mac));
+	FK_WIPE(mac);
 	if (st != FUSEKEY_OK)
 		return st;
-	return fk_ct_equal(mac, msg2->cmac, sizeof(mac)) ? FUSEKEY_OK : FUSEKEY_ERR_HANDSHAKE;
+	return mac_ok ? FUSEKEY_OK : FUSEKEY_ERR_HANDSHAKE;
 }
 
 fusekey_status fk_dh_responder_proc_msg2(struct fk_dh_session *s, struct fk_platform *p,

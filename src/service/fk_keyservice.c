@@ -137,19 +137,25 @@ static void log_decision(struct fk_keyservice *ks, const struct decision *d)
 
 /* ---- sessions ---- */
 
-static struct session *session_slot(struct fk_keyservice *ks, uint64_t now)
+/* Wipe expired sessions: an abandoned Open's ephemeral key lives no longer than its TTL. */
+static void sessions_sweep(struct fk_keyservice *ks, uint64_t now)
 {
-	struct session *free_slot = NULL;
 	for (size_t i = 0; i < ks->cfg.max_sessions; i++) {
 		struct session *s = &ks->sessions[i];
-		if (s->used && s->expires_ns <= now) { /* expired: reclaim, wiped */
+		if (s->used && s->expires_ns <= now) {
 			fk_wipe(s, sizeof(*s));
 			ks->stats.sessions--;
 		}
-		if (!s->used && free_slot == NULL)
-			free_slot = s;
 	}
-	return free_slot;
+}
+
+static struct session *session_slot(struct fk_keyservice *ks, uint64_t now)
+{
+	sessions_sweep(ks, now);
+	for (size_t i = 0; i < ks->cfg.max_sessions; i++)
+		if (!ks->sessions[i].used)
+			return &ks->sessions[i];
+	return NULL;
 }
 
 /*
@@ -167,13 +173,16 @@ static bool session_take(struct fk_keyservice *ks, const uint8_t *id, uint64_t n
 		if (s->used && fk_ct_equal(s->id, id, FK_KEYSERVICE_SESSION_ID_SIZE))
 			hit = s;
 	}
-	if (hit == NULL)
+	if (hit == NULL) {
+		sessions_sweep(ks, now);
 		return false;
+	}
 	*expired = hit->expires_ns <= now;
 	if (!*expired)
 		memcpy(out, &hit->dh, sizeof(*out));
 	fk_wipe(hit, sizeof(*hit));
 	ks->stats.sessions--;
+	sessions_sweep(ks, now);
 	return !*expired;
 }
 
@@ -207,11 +216,17 @@ static fusekey_status key_lookup(struct fk_keyservice *ks, const char *cid, uint
 	 * seal or derive is served too when this agent can open it itself (its
 	 * identity meets the key's policy, as with MRSIGNER and one signer).
 	 */
+	/*
+	 * Never read a method switch half-done, and never wait for a writer on the
+	 * only thread: a held lock is "busy, retry" (TIMEOUT).
+	 */
 	int lock = -1;
-	st = fk_bundle_lock(r.bundle, cid, false, &lock); /* never read a method switch half-done */
+	st = fk_bundle_try_lock_shared(r.bundle, cid, &lock);
 	if (st != FUSEKEY_OK)
 		return st;
+	r.policy = FK_SGX_KEYPOLICY_MRENCLAVE; /* key.la is sealed to this agent, nothing wider */
 	st = fk_sealed_key_read(&r, FK_BUNDLE_LA_NAME, FK_WIRE_METHOD_LA, key, &len);
+	r.policy = 0; /* seal / derive keys: whatever policy they were made under */
 	if (st == FUSEKEY_ERR_NOT_FOUND) {
 		len = FUSEKEY_KEY_MAX;
 		st = fk_method_derive.get(&r, key, &len);
@@ -414,6 +429,9 @@ static void handle_exchange(void *arg, const struct fk_ttrpc_call *call,
 		if (st == FUSEKEY_ERR_NOT_FOUND) {
 			reply_status(rep, FK_TTRPC_NOT_FOUND, "no key for this container");
 			d.reason = "no_key";
+		} else if (st == FUSEKEY_ERR_TIMEOUT) {
+			reply_status(rep, FK_TTRPC_UNAVAILABLE, "the container's key is being replaced, retry");
+			d.reason = "key_busy";
 		} else {
 			reply_status(rep, FK_TTRPC_INTERNAL, "the container's key is unusable");
 			d.reason = "key_unusable";

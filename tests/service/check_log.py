@@ -21,7 +21,7 @@ REASONS = {
     "allowed", "mr_enclave", "mr_signer", "isv_prod_id", "isv_family_id", "isv_ext_prod_id",
     "config_id", "debug", "attributes", "isv_svn", "config_svn", "launch_digest",
     "launch_digest_missing", "no_rule", "unknown_session", "session_expired", "handshake",
-    "kdf_mismatch", "malformed", "invalid_container_id", "no_key", "key_unusable", "internal",
+    "kdf_mismatch", "malformed", "invalid_container_id", "no_key", "key_busy", "key_unusable", "internal",
 }
 
 

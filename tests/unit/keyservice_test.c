@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "delivery/fk_api.h"
+#include "delivery/fk_bundle.h"
+#include "delivery/fk_method.h"
 #include "delivery/fk_wire.h"
 #include "keyservice.pb-c.h"
 #include "la/fk_dh.h"
@@ -593,6 +595,40 @@ static void test_no_key_for_container(void **state)
 	fk_ttrpc_client_free(c);
 }
 
+static void test_writer_holding_the_lock_is_busy_not_a_stall(void **state)
+{
+	struct world *w = *state;
+	int lock = -1;
+
+	/* a generate in progress holds the container's lock: the loop must not wait */
+	EXPECT_OK(fk_bundle_lock(w->bundle, "web", true, &lock));
+	refused(w, E_APP, "web", NULL, FUSEKEY_ERR_REFUSED, "key_busy");
+	fk_bundle_unlock(lock);
+	uint8_t key[32];
+	size_t len = sizeof(key);
+	EXPECT_OK(la_get(w, E_APP, "web", NULL, key, &len));
+	assert_memory_equal(key, w->web_key, 16);
+}
+
+static void test_key_la_only_under_mrenclave(void **state)
+{
+	struct world *w = *state;
+	struct fk_delivery_req r;
+	uint8_t planted[16];
+
+	/* a key.la sealed under MRSIGNER (any enclave of the signer could make one) */
+	memset(planted, 0x42, sizeof(planted));
+	memset(&r, 0, sizeof(r));
+	r.p = w->p[E_AGENT];
+	r.bundle = w->bundle;
+	r.cid = "web";
+	r.key_len = 16;
+	r.force = true;
+	EXPECT_OK(fk_sealed_key_write(&r, FK_BUNDLE_LA_NAME, FK_WIRE_METHOD_LA,
+				      FK_SGX_KEYPOLICY_MRSIGNER, planted));
+	refused(w, E_APP, "web", NULL, FUSEKEY_ERR_REFUSED, "key_unusable");
+}
+
 static void test_restart_serves_same_key(void **state)
 {
 	struct world *w = *state;
@@ -629,6 +665,8 @@ int main(void)
 		T(test_sessions_bounded),
 		cmocka_unit_test(test_expired_session),
 		T(test_no_key_for_container),
+		T(test_writer_holding_the_lock_is_busy_not_a_stall),
+		T(test_key_la_only_under_mrenclave),
 		T(test_restart_serves_same_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
