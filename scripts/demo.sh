@@ -173,7 +173,8 @@ echo "  \$ fusekeyd --enclave agent.sig --socket run/fusekeyd.sock --policy poli
 "$FKD" --enclave agent.sig --socket "$WORK/run/fusekeyd.sock" --policy policy.json --bundle bundle \
 	--log fusekeyd.log >/dev/null 2>fusekeyd.err &
 FKD_PID=$!
-for _ in $(seq 100); do [ -S run/fusekeyd.sock ] && break; sleep 0.05; done
+# Ready = its start line (the socket file exists from bind(), before listen()).
+for _ in $(seq 100); do grep -q '"event":"start"' fusekeyd.log 2>/dev/null && break; sleep 0.05; done
 [ -S run/fusekeyd.sock ] || { cat fusekeyd.err >&2; die "fusekeyd did not start"; }
 stat -c '  %A  %n' run run/fusekeyd.sock
 

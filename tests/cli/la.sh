@@ -187,8 +187,9 @@ LOG=$T/fusekeyd.log
 "$FUSEKEYD" "${P[@]}" --enclave "$T/agent.sig" --socket "$SOCK" --policy "$T/policy.json" \
 	--bundle "$B" --log "$LOG" 2>"$T/fusekeyd.stderr" &
 DPID=$!
+# Ready = the start line: the socket file exists from bind(), before chmod and listen.
 for ((i = 0; i < 200; i++)); do
-	[ -S "$SOCK" ] && break
+	grep -q '"event":"start"' "$LOG" 2>/dev/null && break
 	kill -0 "$DPID" 2>/dev/null || break
 	sleep 0.05
 done

@@ -23,7 +23,8 @@ if hold a open-hold "$SOCK"; then
 	pass "client A: Open answered (a session for it is open in the daemon)"
 	A=$HOLD_PID
 	kill_hold "$A"
-	check "client A: SIGKILLed before its Exchange" true
+	check "client A: SIGKILLed before its Exchange (gone, and no key released to it)" \
+		eval '! alive "$A" && ! grep -q "\"event\":\"key_release\"" "$LOG"'
 else
 	fail "client A: Open answered"
 fi
