@@ -52,7 +52,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 
 #include "crypto/fk_crypto.h"
 #include "delivery/fk_api.h"
@@ -60,6 +59,7 @@
 #include "delivery/fk_wire.h"
 #include "keyservice.pb-c.h"
 #include "la/fk_dh.h"
+#include "service/fk_decision_log.h"
 #include "platform/fk_platform.h"
 #include "platform/fk_sigstruct.h"
 #include "platform/fk_sim.h"
@@ -752,9 +752,11 @@ static int deliver(struct client *c, struct fk_ttrpc_client **conn, bool keep)
 	Fusekey__V1__ExchangeResponse *xresp = NULL;
 	struct fk_ttrpc_result r1, r2;
 	struct fk_dh_session s;
+	struct fk_dh_ephemeral eph;
 	struct fk_dh_msg1 msg1;
 	struct fk_dh_msg2 msg2;
 	struct fk_key_grant g;
+	uint32_t oid = 0;
 	uint8_t sid[FK_KEYSERVICE_SESSION_ID_SIZE], obody[8], xbody[1024];
 	size_t olen, xlen, glen = 0;
 	fusekey_status st;
@@ -763,14 +765,36 @@ static int deliver(struct client *c, struct fk_ttrpc_client **conn, bool keep)
 	memset(&r1, 0, sizeof(r1));
 	memset(&r2, 0, sizeof(r2));
 	memset(&s, 0, sizeof(s));
+	memset(&eph, 0, sizeof(eph));
 	memset(&g, 0, sizeof(g));
-	if (*conn == NULL && (st = fk_ttrpc_client_connect(c->sock, conn)) != FUSEKEY_OK) {
-		fail_fk("fk_ttrpc_client_connect", st);
+	if (*conn == NULL) {
+		if ((st = fk_ttrpc_client_connect(c->sock, conn)) != FUSEKEY_OK) {
+			fail_fk("fk_ttrpc_client_connect", st);
+			goto out;
+		}
+		fk_ttrpc_client_set_spin(*conn, FK_LA_CLIENT_SPIN_US);
+	}
+	/* As la_open: the initiator's key pair is made while Open is in flight. */
+	olen = fusekey__v1__open_request__pack(&oreq, obody);
+	if ((st = fk_ttrpc_client_send(*conn, FK_KEYSERVICE_NAME, "Open", obody, olen, NULL, 0,
+				       CALL_TIMEOUT_NS, &oid)) != FUSEKEY_OK) {
+		fail_fk("Open", st);
 		goto out;
 	}
-	olen = fusekey__v1__open_request__pack(&oreq, obody);
-	if (call_ok(*conn, "Open", obody, olen, &r1) != 0)
+	if ((st = fk_dh_init(&s, FK_DH_ROLE_INITIATOR)) != FUSEKEY_OK ||
+	    (st = fk_dh_ephemeral_make(&eph)) != FUSEKEY_OK ||
+	    (st = fk_dh_use_ephemeral(&s, &eph)) != FUSEKEY_OK) {
+		fail_fk("initiator key pair", st);
 		goto out;
+	}
+	if ((st = fk_ttrpc_client_wait(*conn, oid, CALL_TIMEOUT_NS, &r1)) != FUSEKEY_OK) {
+		fail_fk("Open", st);
+		goto out;
+	}
+	if (r1.code != FK_TTRPC_OK) {
+		fail_msg("Open: ttrpc status %u: %s", r1.code, r1.message);
+		goto out;
+	}
 	oresp = fusekey__v1__open_response__unpack(NULL, r1.payload_len, r1.payload);
 	if (oresp == NULL || oresp->session_id.len != sizeof(sid) ||
 	    oresp->msg1.len != sizeof(msg1)) {
@@ -779,9 +803,8 @@ static int deliver(struct client *c, struct fk_ttrpc_client **conn, bool keep)
 	}
 	memcpy(sid, oresp->session_id.data, sizeof(sid));
 	memcpy(&msg1, oresp->msg1.data, sizeof(msg1));
-	if ((st = fk_dh_init(&s, FK_DH_ROLE_INITIATOR)) != FUSEKEY_OK ||
-	    (st = fk_dh_initiator_proc_msg1(&s, c->p, FK_DH_VERSION_DEFAULT, &msg1, &msg2)) !=
-		    FUSEKEY_OK) {
+	if ((st = fk_dh_initiator_proc_msg1(&s, c->p, FK_DH_VERSION_DEFAULT, &msg1, &msg2)) !=
+	    FUSEKEY_OK) {
 		fail_fk("fk_dh_initiator_proc_msg1", st);
 		goto out;
 	}
@@ -852,6 +875,8 @@ struct inproc {
 	struct fk_sgx_report_body app_body; /* the app as the agent verified it */
 	FILE *log;                          /* the log line's file (scratch) */
 	uint64_t seq;
+	struct fk_decision_clock clock;
+	char line[FK_DECISION_LINE_MAX];
 	/* op_split's sums */
 	uint64_t resp_ns, init_ns, splits;
 };
@@ -1014,65 +1039,29 @@ static int op_policy(void *arg)
 	return 0;
 }
 
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-	char buf[2 * 32 + 1];
-	for (size_t i = 0; i < n && i < 32; i++)
-		snprintf(buf + 2 * i, 3, "%02x", p[i]);
-	buf[2 * (n < 32 ? n : 32)] = '\0';
-	return json_string(buf);
-}
-
 /*
- * The decision line fusekeyd writes per delivery (fk_keyservice.c's
- * log_decision for a release): the same fields through the same jansson
- * calls. Returned malloc'd.
+ * The decision line fusekeyd writes per delivery: fk_keyservice.c's
+ * log_decision for a release, through the same formatter. Into ip->line.
  */
-static char *decision_line(struct inproc *ip)
+static bool decision_line(struct inproc *ip)
 {
-	const struct fk_sgx_report_body *b = &ip->app_body;
-	char ts[32];
+	static const struct fk_ttrpc_peer peer = {.uid = 0, .gid = 0, .pid = 4242, .conn_id = 1};
+	struct fk_decision d = {.cid = CID,
+				.peer = &peer,
+				.enclave = &ip->app_body,
+				.released = true,
+				.reason = "allowed",
+				.rule = "containers.\"" CID "\"[0]"};
 	struct timespec rt;
-	struct tm tm;
-	json_t *o = json_object(), *peer = json_object();
-	char *line;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
-	gmtime_r(&rt.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (o == NULL || peer == NULL) {
-		json_decref(o);
-		json_decref(peer);
-		return NULL;
-	}
-	json_object_set_new(o, "time", json_string(ts));
-	json_object_set_new(o, "event", json_string("key_release"));
-	json_object_set_new(o, "decision_id", json_integer((json_int_t)++ip->seq));
-	json_object_set_new(o, "decision", json_string("released"));
-	json_object_set_new(o, "reason", json_string("allowed"));
-	json_object_set_new(o, "container", json_string(CID));
-	json_object_set_new(o, "rule", json_string("containers.\"" CID "\"[0]"));
-	json_object_set_new(peer, "uid", json_integer(0));
-	json_object_set_new(peer, "gid", json_integer(0));
-	json_object_set_new(peer, "pid", json_integer(4242));
-	json_object_set_new(peer, "conn", json_integer((json_int_t)ip->seq));
-	json_object_set_new(peer, "mr_enclave", hex_json(b->mr_enclave, 32));
-	json_object_set_new(peer, "mr_signer", hex_json(b->mr_signer, 32));
-	json_object_set_new(peer, "isv_prod_id", json_integer(fk_le16(b->isv_prod_id)));
-	json_object_set_new(peer, "isv_svn", json_integer(fk_le16(b->isv_svn)));
-	json_object_set_new(peer, "debug", json_boolean(0));
-	json_object_set_new(o, "peer", peer);
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	return line;
+	return fk_decision_format(&d, ++ip->seq, &rt, &ip->clock, ip->line, sizeof(ip->line));
 }
 
 static int op_log_json(void *arg)
 {
-	char *line = decision_line(arg);
-	if (line == NULL)
-		return fail_msg("json_dumps failed");
-	free(line);
+	if (!decision_line(arg))
+		return fail_msg("fk_decision_format failed");
 	return 0;
 }
 
@@ -1080,11 +1069,9 @@ static int op_log_json(void *arg)
 static int op_log_write(void *arg)
 {
 	struct inproc *ip = arg;
-	char *line = decision_line(ip);
-	if (line == NULL)
-		return fail_msg("json_dumps failed");
-	fprintf(ip->log, "%s\n", line);
-	free(line);
+	if (!decision_line(ip))
+		return fail_msg("fk_decision_format failed");
+	fprintf(ip->log, "%s\n", ip->line);
 	if (fflush(ip->log) != 0)
 		return fail_msg("writing the log line: %s", strerror(errno));
 	return 0;

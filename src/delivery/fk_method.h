@@ -41,6 +41,13 @@ extern const struct fk_method_ops fk_method_seal;
 extern const struct fk_method_ops fk_method_derive;
 extern const struct fk_method_ops fk_method_la;
 
+/*
+ * la, app side: how long to wait awake for each key service reply before
+ * sleeping (fk_ttrpc_client_set_spin); the service answers an Exchange in
+ * ~80 us of its CPU (docs/bench.md).
+ */
+#define FK_LA_CLIENT_SPIN_US 300u
+
 /* The app's expectation of the agent (la) as the LA engine's expectation. */
 struct fk_dh_expect;
 fusekey_status fk_la_expect_from_agent(const struct fusekey_agent_expect *a,

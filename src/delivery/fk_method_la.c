@@ -84,21 +84,35 @@ static fusekey_status from_code(uint32_t code)
 	}
 }
 
-/* Open: a session id and msg1. */
+/*
+ * Open: a session id and msg1. While the request is in flight, the
+ * initiator session s gets its ephemeral key pair (made now rather than in
+ * proc_msg1: the key generation overlaps the round trip).
+ */
 static fusekey_status la_open(struct fk_ttrpc_client *c, int64_t timeout_ns,
+			      struct fk_dh_session *s,
 			      uint8_t sid[FK_KEYSERVICE_SESSION_ID_SIZE], struct fk_dh_msg1 *msg1,
 			      char *why, size_t why_len)
 {
 	Fusekey__V1__OpenRequest req = FUSEKEY__V1__OPEN_REQUEST__INIT;
 	Fusekey__V1__OpenResponse *resp = NULL;
 	struct fk_ttrpc_result res;
+	struct fk_dh_ephemeral eph;
 	uint8_t body[8];
 	size_t body_len = fusekey__v1__open_request__pack(&req, body);
+	uint32_t id = 0;
 	fusekey_status st;
 
 	memset(&res, 0, sizeof(res));
-	st = fk_ttrpc_client_call(c, FK_KEYSERVICE_NAME, "Open", body, body_len, NULL, 0,
-				  timeout_ns, &res);
+	memset(&eph, 0, sizeof(eph));
+	st = fk_ttrpc_client_send(c, FK_KEYSERVICE_NAME, "Open", body, body_len, NULL, 0,
+				  timeout_ns, &id);
+	if (st != FUSEKEY_OK)
+		goto out;
+	if ((st = fk_dh_ephemeral_make(&eph)) != FUSEKEY_OK ||
+	    (st = fk_dh_use_ephemeral(s, &eph)) != FUSEKEY_OK)
+		goto out;
+	st = fk_ttrpc_client_wait(c, id, timeout_ns, &res);
 	if (st != FUSEKEY_OK)
 		goto out;
 	if (res.code != FK_TTRPC_OK) {
@@ -118,6 +132,7 @@ out:
 	if (resp != NULL)
 		fusekey__v1__open_response__free_unpacked(resp, NULL);
 	fk_ttrpc_result_free(&res);
+	FK_WIPE(eph);
 	return st;
 }
 
@@ -235,12 +250,15 @@ static fusekey_status la_get(const struct fk_delivery_req *q, uint8_t *key, size
 	st = fk_ttrpc_client_connect(q->socket_path, &c);
 	if (st != FUSEKEY_OK)
 		goto out;
-	st = la_open(c, timeout_ns, sid, &msg1, why, why_len);
+	/* Replies come in ~100 us: wait for them awake (fk_ttrpc_client_set_spin). */
+	fk_ttrpc_client_set_spin(c, FK_LA_CLIENT_SPIN_US);
+	if ((st = fk_dh_init(&s, FK_DH_ROLE_INITIATOR)) != FUSEKEY_OK)
+		goto out;
+	st = la_open(c, timeout_ns, &s, sid, &msg1, why, why_len);
 	if (st != FUSEKEY_OK)
 		goto closed;
-	if ((st = fk_dh_init(&s, FK_DH_ROLE_INITIATOR)) != FUSEKEY_OK ||
-	    (st = fk_dh_initiator_proc_msg1(&s, q->p, FK_DH_VERSION_DEFAULT, &msg1, &msg2)) !=
-		    FUSEKEY_OK)
+	if ((st = fk_dh_initiator_proc_msg1(&s, q->p, FK_DH_VERSION_DEFAULT, &msg1, &msg2)) !=
+	    FUSEKEY_OK)
 		goto out;
 	st = la_exchange(c, timeout_ns, sid, &msg2, q->cid, q->launch_digest, msg3, &record,
 			 &record_len, why, why_len);

@@ -97,7 +97,50 @@ fusekey_status fk_dh_set_kat_private_key(struct fk_dh_session *s,
 	return FUSEKEY_OK;
 }
 
-/* The session's ephemeral key pair: the KAT one, or a fresh one. */
+fusekey_status fk_dh_ephemeral_make(struct fk_dh_ephemeral *e)
+{
+	fusekey_status st;
+
+	if (e == NULL)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	st = fk_p256_keygen(e->priv, e->pub);
+	if (st != FUSEKEY_OK) {
+		FK_WIPE(*e);
+		return st;
+	}
+	e->ready = 1;
+	return FUSEKEY_OK;
+}
+
+fusekey_status fk_dh_use_ephemeral(struct fk_dh_session *s, struct fk_dh_ephemeral *e)
+{
+	fusekey_status st = FUSEKEY_OK;
+
+	if (s == NULL) {
+		st = FUSEKEY_ERR_INVALID_PARAMETER;
+		goto out;
+	}
+	bool fresh = (in_state(s, FK_DH_ROLE_RESPONDER, FK_DH_STATE_RESET) ||
+		      in_state(s, FK_DH_ROLE_INITIATOR, FK_DH_STATE_INITIATOR_WAIT_M1)) &&
+		     s->kat_key == 0;
+	if (!fresh) {
+		st = fail(s, FUSEKEY_ERR_INVALID_STATE);
+		goto out;
+	}
+	if (e == NULL || e->ready != 1) {
+		st = fail(s, FUSEKEY_ERR_INVALID_PARAMETER);
+		goto out;
+	}
+	memcpy(s->priv, e->priv, FK_DH_PRIV_SIZE);
+	memcpy(s->g_own, e->pub, FK_DH_PUB_SIZE);
+	s->kat_key = 1;
+out:
+	if (e != NULL)
+		FK_WIPE(*e);
+	return st;
+}
+
+/* The session's ephemeral key pair: one set before the handshake, or a fresh one. */
 static fusekey_status ephemeral(struct fk_dh_session *s)
 {
 	if (s->kat_key)

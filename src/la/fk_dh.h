@@ -78,7 +78,7 @@ struct fk_dh_session {
 	uint8_t state;   /* enum fk_dh_state */
 	uint8_t role;    /* enum fk_dh_role */
 	uint8_t version; /* enum fk_dh_version: the initiator's choice, or what msg2 was */
-	uint8_t kat_key; /* 1: priv was fixed by fk_dh_set_kat_private_key */
+	uint8_t kat_key; /* 1: priv set before the handshake (KAT or fk_dh_use_ephemeral) */
 	uint8_t priv[FK_DH_PRIV_SIZE];     /* own ephemeral key, wiped once used */
 	uint8_t g_own[FK_DH_PUB_SIZE];
 	uint8_t g_peer[FK_DH_PUB_SIZE];
@@ -106,6 +106,30 @@ enum fk_dh_state fk_dh_state(const struct fk_dh_session *s);
  */
 fusekey_status fk_dh_set_kat_private_key(struct fk_dh_session *s,
 					 const uint8_t priv[FK_DH_PRIV_SIZE]) FK_WARN_UNUSED;
+
+/*
+ * An ephemeral P-256 key pair made ahead of its handshake, so that the key
+ * generation (~13 us) happens while the process would otherwise wait (the
+ * key service makes the next one after each reply; the app while its Open
+ * request is in flight). Single use: fk_dh_use_ephemeral moves it into one
+ * session and wipes it. Holds a private key: keep it where sessions live.
+ */
+struct fk_dh_ephemeral {
+	uint8_t ready; /* 1: priv/pub hold an unused key pair */
+	uint8_t priv[FK_DH_PRIV_SIZE];
+	uint8_t pub[FK_DH_PUB_SIZE];
+};
+
+/* A fresh random key pair into e (wiped on failure). */
+fusekey_status fk_dh_ephemeral_make(struct fk_dh_ephemeral *e) FK_WARN_UNUSED;
+
+/*
+ * Use e as this session's ephemeral key pair. Allowed only right after
+ * fk_dh_init (as fk_dh_set_kat_private_key) and only with a ready e; e is
+ * wiped either way, so a key pair never serves two sessions.
+ */
+fusekey_status fk_dh_use_ephemeral(struct fk_dh_session *s, struct fk_dh_ephemeral *e)
+	FK_WARN_UNUSED;
 
 /* ---- handshake (SDK-equivalent calls) ---- */
 

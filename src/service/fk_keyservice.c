@@ -5,14 +5,13 @@
  * on a container's first request.
  */
 #include "service/fk_keyservice.h"
+#include "service/fk_decision_log.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <jansson.h>
 
 #include "delivery/fk_bundle.h"
 #include "delivery/fk_method.h"
@@ -45,7 +44,11 @@ struct fk_keyservice {
 	struct key_entry *keys;   /* fk_secmem: cfg.max_keys */
 	size_t keys_bytes;
 	bool locked;
+	struct fk_dh_ephemeral *ready;   /* fk_secmem: the next Open's key pair */
+	size_t next_free;                /* where the search for a free slot starts */
+	uint64_t next_expiry_ns;         /* no session expires before this (0: none open) */
 	uint64_t decision_seq;
+	struct fk_decision_clock clock;  /* the log's time stamp, formatted once a second */
 	struct fk_keyservice_stats stats;
 };
 
@@ -58,31 +61,10 @@ static uint64_t now_ns(void)
 
 /* ---- the decision log ---- */
 
-struct decision {
-	const char *cid;           /* validated, or NULL */
-	const struct fk_ttrpc_peer *peer;
-	const struct fk_sgx_report_body *enclave; /* after the handshake, else NULL */
-	bool released;
-	const char *reason;        /* a short stable token */
-	const char *detail;        /* one human line, no secrets; may be NULL */
-	const char *rule;          /* the policy rule that decided, or NULL */
-};
-
-/* A 32-byte measurement as lowercase hex. */
-static json_t *hex_json(const uint8_t p[FK_SGX_HASH_SIZE])
+static void log_decision(struct fk_keyservice *ks, const struct fk_decision *d)
 {
-	char buf[2 * FK_SGX_HASH_SIZE + 1];
-	fk_hex_encode(p, FK_SGX_HASH_SIZE, buf);
-	return json_string(buf);
-}
-
-static void log_decision(struct fk_keyservice *ks, const struct decision *d)
-{
-	char ts[32];
 	struct timespec rt;
-	struct tm tm;
-	json_t *o, *peer;
-	char *line;
+	char line[FK_DECISION_LINE_MAX];
 
 	ks->decision_seq++;
 	if (d->released)
@@ -92,47 +74,9 @@ static void log_decision(struct fk_keyservice *ks, const struct decision *d)
 	if (ks->cfg.log == NULL)
 		return;
 	clock_gettime(CLOCK_REALTIME, &rt);
-	gmtime_r(&rt.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	o = json_object();
-	peer = json_object();
-	if (o == NULL || peer == NULL) {
-		json_decref(o);
-		json_decref(peer);
-		return;
-	}
-	json_object_set_new(o, "time", json_string(ts));
-	json_object_set_new(o, "event", json_string("key_release"));
-	json_object_set_new(o, "decision_id", json_integer((json_int_t)ks->decision_seq));
-	json_object_set_new(o, "decision", json_string(d->released ? "released" : "refused"));
-	json_object_set_new(o, "reason", json_string(d->reason));
-	if (d->detail != NULL)
-		json_object_set_new(o, "detail", json_string(d->detail));
-	json_object_set_new(o, "container", d->cid ? json_string(d->cid) : json_null());
-	if (d->rule != NULL)
-		json_object_set_new(o, "rule", json_string(d->rule));
-	if (d->peer != NULL) {
-		json_object_set_new(peer, "uid", json_integer((json_int_t)d->peer->uid));
-		json_object_set_new(peer, "gid", json_integer((json_int_t)d->peer->gid));
-		json_object_set_new(peer, "pid", json_integer((json_int_t)d->peer->pid));
-		json_object_set_new(peer, "conn", json_integer((json_int_t)d->peer->conn_id));
-	}
-	if (d->enclave != NULL) {
-		const struct fk_sgx_report_body *b = d->enclave;
-		uint64_t flags = fk_le64(b->attributes.flags);
-		json_object_set_new(peer, "mr_enclave", hex_json(b->mr_enclave));
-		json_object_set_new(peer, "mr_signer", hex_json(b->mr_signer));
-		json_object_set_new(peer, "isv_prod_id", json_integer(fk_le16(b->isv_prod_id)));
-		json_object_set_new(peer, "isv_svn", json_integer(fk_le16(b->isv_svn)));
-		json_object_set_new(peer, "debug", json_boolean(flags & FK_SGX_FLAGS_DEBUG));
-	}
-	json_object_set_new(o, "peer", peer);
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (line != NULL) {
+	if (fk_decision_format(d, ks->decision_seq, &rt, &ks->clock, line, sizeof(line)))
 		ks->cfg.log(ks->cfg.log_arg, line);
-		free(line);
-	}
+	fk_wipe(line, sizeof(line)); /* no secret in it, but peer data need not linger */
 }
 
 /* ---- sessions ---- */
@@ -140,50 +84,66 @@ static void log_decision(struct fk_keyservice *ks, const struct decision *d)
 /* Wipe expired sessions: an abandoned Open's ephemeral key lives no longer than its TTL. */
 static void sessions_sweep(struct fk_keyservice *ks, uint64_t now)
 {
+	uint64_t next = 0;
+
+	/* Nothing open, or nothing due yet: no scan (the common case, O(1)). */
+	if (ks->stats.sessions == 0 || now < ks->next_expiry_ns)
+		return;
 	for (size_t i = 0; i < ks->cfg.max_sessions; i++) {
 		struct session *s = &ks->sessions[i];
-		if (s->used && s->expires_ns <= now) {
+		if (!s->used)
+			continue;
+		if (s->expires_ns <= now) {
 			fk_wipe(s, sizeof(*s));
 			ks->stats.sessions--;
+		} else if (next == 0 || s->expires_ns < next) {
+			next = s->expires_ns;
 		}
 	}
+	ks->next_expiry_ns = next;
 }
 
-static struct session *session_slot(struct fk_keyservice *ks, uint64_t now)
+static struct session *session_slot(struct fk_keyservice *ks, size_t *index, uint64_t now)
 {
 	sessions_sweep(ks, now);
-	for (size_t i = 0; i < ks->cfg.max_sessions; i++)
-		if (!ks->sessions[i].used)
+	for (size_t k = 0; k < ks->cfg.max_sessions; k++) {
+		size_t i = (ks->next_free + k) % ks->cfg.max_sessions;
+		if (!ks->sessions[i].used) {
+			ks->next_free = (i + 1) % ks->cfg.max_sessions;
+			*index = i;
 			return &ks->sessions[i];
+		}
+	}
 	return NULL;
 }
 
 /*
- * Find and take out the session with this id (single use: the slot is wiped
- * whatever happens next). Every slot is compared in constant time: the id
- * is a bearer token.
+ * A session id is the slot index (2 bytes, little-endian: not secret) and
+ * 14 random bytes (112 bits: the bearer secret). The whole id is compared
+ * in constant time with the slot's, so a guess learns nothing but "no".
  */
 static bool session_take(struct fk_keyservice *ks, const uint8_t *id, uint64_t now,
 			 struct fk_dh_session *out, bool *expired)
 {
-	struct session *hit = NULL;
+	size_t i = (size_t)id[0] | (size_t)id[1] << 8;
+	struct session *hit;
+	bool ok;
+
 	*expired = false;
-	for (size_t i = 0; i < ks->cfg.max_sessions; i++) {
-		struct session *s = &ks->sessions[i];
-		if (s->used && fk_ct_equal(s->id, id, FK_KEYSERVICE_SESSION_ID_SIZE))
-			hit = s;
-	}
-	if (hit == NULL) {
+	if (i >= ks->cfg.max_sessions || !ks->sessions[i].used ||
+	    !fk_ct_equal(ks->sessions[i].id, id, FK_KEYSERVICE_SESSION_ID_SIZE)) {
 		sessions_sweep(ks, now);
 		return false;
 	}
+	hit = &ks->sessions[i];
 	*expired = hit->expires_ns <= now;
-	if (!*expired)
+	ok = !*expired;
+	if (ok)
 		memcpy(out, &hit->dh, sizeof(*out));
 	fk_wipe(hit, sizeof(*hit));
 	ks->stats.sessions--;
 	sessions_sweep(ks, now);
-	return !*expired;
+	return ok;
 }
 
 /* ---- keys ---- */
@@ -264,6 +224,7 @@ static void handle_open(void *arg, const struct fk_ttrpc_call *call, struct fk_t
 	Fusekey__V1__OpenResponse resp = FUSEKEY__V1__OPEN_RESPONSE__INIT;
 	struct fk_dh_msg1 msg1;
 	struct session *s;
+	size_t index = 0;
 	uint64_t now = now_ns();
 
 	req = fusekey__v1__open_request__unpack(NULL, call->req->payload_len, call->req->payload);
@@ -272,13 +233,17 @@ static void handle_open(void *arg, const struct fk_ttrpc_call *call, struct fk_t
 		return;
 	}
 	fusekey__v1__open_request__free_unpacked(req, NULL);
-	s = session_slot(ks, now);
+	s = session_slot(ks, &index, now);
 	if (s == NULL) {
 		reply_status(rep, FK_TTRPC_RESOURCE_EXHAUSTED, "too many open sessions, retry");
 		return;
 	}
-	if (fk_random(s->id, sizeof(s->id)) != FUSEKEY_OK ||
+	s->id[0] = (uint8_t)index;
+	s->id[1] = (uint8_t)(index >> 8);
+	/* The key pair made ahead (fk_keyservice_prepare), else a fresh one now. */
+	if (fk_random(s->id + 2, sizeof(s->id) - 2) != FUSEKEY_OK ||
 	    fk_dh_init(&s->dh, FK_DH_ROLE_RESPONDER) != FUSEKEY_OK ||
+	    (ks->ready->ready && fk_dh_use_ephemeral(&s->dh, ks->ready) != FUSEKEY_OK) ||
 	    fk_dh_responder_gen_msg1(&s->dh, ks->cfg.platform, &msg1) != FUSEKEY_OK) {
 		fk_wipe(s, sizeof(*s));
 		reply_status(rep, FK_TTRPC_INTERNAL, "cannot start a session");
@@ -299,6 +264,8 @@ static void handle_open(void *arg, const struct fk_ttrpc_call *call, struct fk_t
 	fusekey__v1__open_response__pack(&resp, rep->payload);
 	s->used = true;
 	s->expires_ns = now + (uint64_t)ks->cfg.session_ttl_ms * 1000000u;
+	if (ks->stats.sessions == 0 || s->expires_ns < ks->next_expiry_ns)
+		ks->next_expiry_ns = s->expires_ns;
 	ks->stats.sessions++;
 	ks->stats.opened++;
 }
@@ -343,7 +310,7 @@ static void handle_exchange(void *arg, const struct fk_ttrpc_call *call,
 	struct fk_sgx_report_body peer;
 	struct fk_policy_decision pd;
 	struct fk_dh_expect expect;
-	struct decision d = {.peer = call->peer};
+	struct fk_decision d = {.peer = call->peer};
 	uint8_t msg3[FK_DH_MSG3_FIXED_SIZE], key[FUSEKEY_KEY_MAX];
 	uint8_t *record = NULL;
 	size_t msg3_len = 0, key_len = 0, record_len = 0;
@@ -479,7 +446,7 @@ fusekey_status fk_keyservice_new(const struct fk_keyservice_config *cfg,
 				 struct fk_keyservice **out)
 {
 	struct fk_keyservice *ks;
-	bool l1 = false, l2 = false;
+	bool l1 = false, l2 = false, l3 = false;
 
 	if (out == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
@@ -494,17 +461,22 @@ fusekey_status fk_keyservice_new(const struct fk_keyservice_config *cfg,
 		ks->cfg.session_ttl_ms = 5000;
 	if (ks->cfg.max_sessions == 0)
 		ks->cfg.max_sessions = 1024;
+	if (ks->cfg.max_sessions > FK_KEYSERVICE_MAX_SESSIONS) {
+		free(ks);
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	}
 	if (ks->cfg.max_keys == 0)
 		ks->cfg.max_keys = 1024;
 	ks->sessions_bytes = ks->cfg.max_sessions * sizeof(struct session);
 	ks->keys_bytes = ks->cfg.max_keys * sizeof(struct key_entry);
 	ks->sessions = fk_secmem_alloc(ks->sessions_bytes, &l1);
 	ks->keys = fk_secmem_alloc(ks->keys_bytes, &l2);
-	if (ks->sessions == NULL || ks->keys == NULL) {
+	ks->ready = fk_secmem_alloc(sizeof(*ks->ready), &l3);
+	if (ks->sessions == NULL || ks->keys == NULL || ks->ready == NULL) {
 		fk_keyservice_free(ks);
 		return FUSEKEY_ERR_NO_MEMORY;
 	}
-	ks->locked = l1 && l2;
+	ks->locked = l1 && l2 && l3;
 	ks->stats.memory_locked = ks->locked;
 	ks->methods[0] = (struct fk_ttrpc_method){FK_KEYSERVICE_NAME, "Open", handle_open, ks};
 	ks->methods[1] =
@@ -519,6 +491,7 @@ void fk_keyservice_free(struct fk_keyservice *ks)
 		return;
 	fk_secmem_free(ks->sessions, ks->sessions_bytes);
 	fk_secmem_free(ks->keys, ks->keys_bytes);
+	fk_secmem_free(ks->ready, sizeof(*ks->ready));
 	fk_wipe(ks, sizeof(*ks));
 	free(ks);
 }
@@ -532,4 +505,13 @@ const struct fk_ttrpc_method *fk_keyservice_methods(struct fk_keyservice *ks, si
 void fk_keyservice_stats(const struct fk_keyservice *ks, struct fk_keyservice_stats *st)
 {
 	*st = ks->stats;
+}
+
+void fk_keyservice_prepare(struct fk_keyservice *ks)
+{
+	if (ks == NULL)
+		return;
+	sessions_sweep(ks, now_ns());
+	if (!ks->ready->ready && fk_dh_ephemeral_make(ks->ready) != FUSEKEY_OK)
+		FK_WIPE(*ks->ready); /* Open makes its own then */
 }

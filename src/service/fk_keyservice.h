@@ -31,12 +31,15 @@
 
 struct fk_policy;
 
+/* The slot index travels in the session id's first two bytes. */
+#define FK_KEYSERVICE_MAX_SESSIONS 65536u
+
 struct fk_keyservice_config {
 	struct fk_platform *platform;    /* the agent enclave (borrowed) */
 	const struct fk_policy *policy;  /* the release policy (borrowed) */
 	const char *bundle_dir;          /* where key.la files are */
 	uint32_t session_ttl_ms;         /* 0 = 5000 */
-	size_t max_sessions;             /* 0 = 1024 */
+	size_t max_sessions;             /* 0 = 1024; at most FK_KEYSERVICE_MAX_SESSIONS */
 	size_t max_keys;                 /* 0 = 1024 containers held in memory (more are
 					    read from the bundle on each request) */
 	void (*log)(void *arg, const char *json_line);
@@ -60,5 +63,13 @@ void fk_keyservice_free(struct fk_keyservice *ks);
 const struct fk_ttrpc_method *fk_keyservice_methods(struct fk_keyservice *ks, size_t *n);
 
 void fk_keyservice_stats(const struct fk_keyservice *ks, struct fk_keyservice_stats *st);
+
+/*
+ * Make ahead what the next Open needs (its ephemeral key pair, ~13 us), and
+ * wipe expired sessions. For the server loop's quiet moments
+ * (fk_ttrpc_server_config.after_events), so that the work is off the
+ * latency path; Open still works without it. NULL allowed.
+ */
+void fk_keyservice_prepare(struct fk_keyservice *ks);
 
 #endif

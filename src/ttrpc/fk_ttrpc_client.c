@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +25,9 @@ enum {
 	/* A server whose backlog stays full this long counts as a timeout. */
 	CONNECT_TIMEOUT_S = 5,
 };
+
+/* A sched_yield() that returns later than this ran someone else: the CPUs are busy. */
+#define SPIN_YIELD_SLICE_NS 20000u
 
 /* A call sent and not yet waited for. */
 struct call {
@@ -39,6 +43,7 @@ struct fk_ttrpc_client {
 	uint64_t next_id; /* odd; past UINT32_MAX the connection is used up */
 	fusekey_status dead; /* FUSEKEY_OK while usable */
 	bool got_reply;      /* a Response arrived: later EOF is IO, not UNAVAILABLE */
+	uint32_t spin_us;    /* fk_ttrpc_client_set_spin */
 	struct call *calls;
 	/* the frame being received */
 	uint8_t hdr[FK_TTRPC_HDR_SIZE];
@@ -303,6 +308,28 @@ out:
 	return st;
 }
 
+/*
+ * Read without sleeping for up to spin_us. A yield that took long means
+ * others wanted this CPU: stop, sleeping is cheaper for everyone then.
+ */
+static fusekey_status spin(struct fk_ttrpc_client *c, const struct call *k)
+{
+	uint64_t now = mono_ns(), until = now + c->spin_us * 1000ull;
+
+	while (!k->done && c->dead == FUSEKEY_OK && now < until) {
+		uint64_t before;
+		fusekey_status st = read_some(c);
+		if (st != FUSEKEY_OK || k->done)
+			return st;
+		before = mono_ns();
+		sched_yield();
+		now = mono_ns();
+		if (now - before > SPIN_YIELD_SLICE_NS)
+			break;
+	}
+	return FUSEKEY_OK;
+}
+
 static fusekey_status do_wait(struct fk_ttrpc_client *c, uint32_t stream_id, uint64_t deadline,
 			      struct fk_ttrpc_result *res)
 {
@@ -312,7 +339,9 @@ static fusekey_status do_wait(struct fk_ttrpc_client *c, uint32_t stream_id, uin
 
 	if (k == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
-	while (!k->done) {
+	if (c->spin_us != 0)
+		st = spin(c, k);
+	while (st == FUSEKEY_OK && !k->done) {
 		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
 		int r;
 
@@ -478,4 +507,10 @@ void fk_ttrpc_client_free(struct fk_ttrpc_client *c)
 int fk_ttrpc_client_fd(const struct fk_ttrpc_client *c)
 {
 	return c == NULL ? -1 : c->fd;
+}
+
+void fk_ttrpc_client_set_spin(struct fk_ttrpc_client *c, uint32_t spin_us)
+{
+	if (c != NULL)
+		c->spin_us = spin_us > FK_TTRPC_MAX_SPIN_US ? FK_TTRPC_MAX_SPIN_US : spin_us;
 }

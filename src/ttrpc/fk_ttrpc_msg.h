@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Longest busy-poll before sleeping, server and client (fk_ttrpc_*_spin). */
+#define FK_TTRPC_MAX_SPIN_US 10000u
+
 #include "crypto/fk_crypto.h"
 #include "fusekey/fusekey.h"
 #include "ttrpc/fk_ttrpc_wire.h"

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -673,17 +674,25 @@ static int wait_ms(const struct fk_ttrpc_server *s)
 fusekey_status fk_ttrpc_server_run(struct fk_ttrpc_server *s)
 {
 	struct epoll_event evs[MAX_EVENTS];
+	uint64_t spin_until = 0;
 
 	if (s == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	for (;;) {
 		bool stop = false;
-		int n = epoll_wait(s->epfd, evs, MAX_EVENTS, wait_ms(s));
+		int ms = wait_ms(s);
+		bool spinning = spin_until != 0 && mono_ns() < spin_until;
+		int n = epoll_wait(s->epfd, evs, MAX_EVENTS, spinning ? 0 : ms);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return FUSEKEY_ERR_IO;
+		}
+		if (n == 0 && spinning) {
+			sched_yield(); /* anyone else runnable on this CPU goes first */
+			if (ms != 0)
+				continue;
 		}
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
@@ -701,6 +710,11 @@ fusekey_status fk_ttrpc_server_run(struct fk_ttrpc_server *s)
 		expire(s);
 		if (stop)
 			return FUSEKEY_OK;
+		if (n > 0) {
+			if (s->cfg.after_events != NULL)
+				s->cfg.after_events(s->cfg.after_arg);
+			spin_until = s->cfg.spin_us != 0 ? mono_ns() + s->cfg.spin_us * 1000ull : 0;
+		}
 	}
 }
 
@@ -748,7 +762,7 @@ fusekey_status fk_ttrpc_server_new(const struct fk_ttrpc_server_config *cfg, int
 	if (out != NULL)
 		*out = NULL;
 	if (cfg == NULL || out == NULL || listen_fd < 0 || (cfg->methods == NULL && cfg->n_methods) ||
-	    cfg->max_request > FK_TTRPC_MAX_DATA)
+	    cfg->max_request > FK_TTRPC_MAX_DATA || cfg->spin_us > FK_TTRPC_MAX_SPIN_US)
 		goto fail;
 	for (size_t i = 0; i < cfg->n_methods; i++)
 		if (cfg->methods[i].service == NULL || cfg->methods[i].method == NULL ||
