@@ -4,9 +4,12 @@
  *   cli_common.c    exit codes and the one status -> exit code table, messages,
  *                   the strict option parser, hex and integer parsing, bounded
  *                   input, atomic output
- *   cli_platform.c  opening the (emulated) platform "as an enclave"
+ *   cli_platform.c  platform selection (auto-detection, gramine, occlum, sim),
+ *                   opening it "as an enclave"
+ *   cli_libos_seam.h  the test-only seam after the emulated platform opens
  *   cli_output.c    flag and policy names, identities as text and JSON
  *   fusekey.c       main, dispatch, help texts; cli_sim/seal/inspect.c commands
+ *                   (cli_sim.c also `fusekey platform`)
  *   cli_delivery.c  generate and get: the FUSE key of a container (public API)
  *
  * Every command returns an exit code (enum cli_exit). Errors are printed once,
@@ -25,6 +28,7 @@
 #include <jansson.h>
 
 #include "fusekey/fusekey.h"
+#include "platform/fk_detect.h"
 #include "platform/fk_sim.h"
 #include "sgx/fk_sgx.h"
 
@@ -145,6 +149,7 @@ enum cli_opt_id {
 	OPT_CONN_TIMEOUT_MS,
 	OPT_LOG_FILE,
 	OPT_CONFIG, /* launch-digest --config */
+	OPT_OCCLUM_DEVICE,
 	OPT__COUNT
 };
 
@@ -155,12 +160,14 @@ struct cli_opt {
 	enum cli_opt_id id;
 };
 
-/* The platform options shared by sim show, seal and unseal. */
+/* The platform options of every command that runs as an enclave (and fusekeyd). */
 #define CLI_PLATFORM_OPTS                                                                          \
 	{"platform", true, false, OPT_PLATFORM}, {"sim-dir", true, false, OPT_SIM_DIR},            \
 		{"enclave", true, false, OPT_ENCLAVE}, {"config-id", true, false, OPT_CONFIG_ID},  \
+		{"config-svn", true, false, OPT_CONFIG_SVN},                                       \
+		{"gramine-dir", true, false, OPT_GRAMINE_DIR},                                     \
 	{                                                                                          \
-		"config-svn", true, false, OPT_CONFIG_SVN                                          \
+		"occlum-device", true, false, OPT_OCCLUM_DEVICE                                    \
 	}
 
 struct cli_args {
@@ -253,12 +260,45 @@ void cli_print_hex(FILE *f, const uint8_t *p, size_t n);
 
 /* ---- the platform ---- */
 
+/*
+ * Which platform: --platform / FUSEKEY_PLATFORM, default auto. auto tries
+ * Gramine (--gramine-dir / FUSEKEY_GRAMINE_DIR, default /dev/attestation),
+ * then Occlum (--occlum-device / FUSEKEY_OCCLUM_DEVICE, default /dev/sgx),
+ * and never the emulated platform: only an explicit "sim" gets that.
+ */
+struct cli_selection {
+	enum fk_platform_kind kind; /* as requested */
+	const char *requested_by;   /* "--platform", "FUSEKEY_PLATFORM" or "default" */
+	const char *gramine_dir;    /* resolved, never NULL */
+	const char *occlum_device;  /* resolved, never NULL */
+	const char *chosen;	    /* "sim", "gramine", "occlum"; NULL if none (yet) */
+	bool probed;		    /* detection ran: det holds its lines */
+	struct fk_detect_result det;
+};
+
+/*
+ * Resolve the selection; with probe, also run detection for auto, gramine
+ * and occlum (sim is never probed). Prints errors: unknown name -> exit 2;
+ * nothing detected -> exit 3, the lines of every candidate tried and the
+ * hint to pass --platform sim.
+ */
+int cli_platform_select(const char *cmd, const struct cli_args *a, bool probe,
+			struct cli_selection *sel);
+/* The selection as "  name: what was seen" lines, and as JSON (NULL on allocation failure). */
+void cli_selection_print(FILE *f, const struct cli_selection *sel);
+json_t *cli_selection_json(const struct cli_selection *sel);
+
 struct cli_platform {
+	struct cli_selection sel;
+	const char *name; /* "sim", "gramine", "occlum" (the backend's ops name) */
+	bool emulated;	  /* the emulated platform (also under a test seam) */
+	/* The emulated platform only: */
 	char dir[PATH_MAX];
 	enum fk_sim_mode mode;
 	enum fk_sim_cpusvn cpusvn;
+	/* The enclave: */
 	bool have_enclave;
-	const char *enclave_path;
+	const char *enclave_path; /* sim: its SIGSTRUCT; else "this Gramine enclave", ... */
 	struct fk_sgx_identity id;
 	struct fk_platform *p; /* only when have_enclave */
 };
@@ -266,15 +306,23 @@ struct cli_platform {
 enum cli_enclave_need { CLI_ENCLAVE_OPTIONAL, CLI_ENCLAVE_REQUIRED };
 
 /*
- * Select the platform (--platform / FUSEKEY_PLATFORM: only "sim" exists; no
- * platform is ever chosen implicitly), load the state directory, print the
- * EMULATED banner, and run the emulated EINIT on the enclave's SIGSTRUCT
- * (--enclave / FUSEKEY_ENCLAVE) with --config-id / --config-svn.
+ * Select the platform (cli_platform_select) and open it as the enclave.
+ * sim: load the state directory, print the EMULATED banner, and run the
+ * emulated EINIT on the enclave's SIGSTRUCT (--enclave / FUSEKEY_ENCLAVE,
+ * required when need says so) with --config-id / --config-svn.
+ * gramine, occlum (explicit or detected): open that backend; the enclave is
+ * the one fusekey runs in (--enclave and the config options are refused).
  * Prints errors; returns an exit code. Close with cli_platform_close.
  */
 int cli_platform_open(const char *cmd, const struct cli_args *a, enum cli_enclave_need need,
 		      struct cli_platform *out);
 void cli_platform_close(struct cli_platform *pl);
+/* The Gramine root: --gramine-dir, else FUSEKEY_GRAMINE_DIR, else /dev/attestation. */
+const char *cli_gramine_dir(const struct cli_args *a);
+/* What to do to get a KSS enclave on this platform (for "needs a KSS enclave" messages). */
+const char *cli_kss_hint(const struct cli_platform *pl);
+/* The platform is Gramine (real, or the Gramine backend under a test seam). */
+bool cli_platform_is_gramine(const struct cli_platform *pl);
 /* Report a failure to load or change the state in dir (not initialised -> 7 with
  * "run fusekey sim init", unsafe modes -> 9); returns the exit code. */
 int cli_sim_state_error(fusekey_status st, const char *dir, const char *action);
@@ -342,6 +390,7 @@ int cli_cmd_unseal(int argc, char **argv);
 int cli_cmd_inspect(int argc, char **argv);
 int cli_cmd_generate(int argc, char **argv);
 int cli_cmd_get(int argc, char **argv);
+int cli_cmd_platform(int argc, char **argv);
 
 /* Help texts (fusekey.c). `topic` is "seal", "sim init", ...; NULL = overview. */
 bool cli_help(const char *topic, FILE *f);

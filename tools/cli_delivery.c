@@ -60,6 +60,9 @@ struct request {
 	bool has_launch;
 	bool no_fallback;
 	uint32_t timeout_ms;
+	/* After the platform is open: --format gramine goes through Gramine itself. */
+	fusekey_ctx *ctx;
+	bool on_gramine;
 };
 
 /* Room for the longest form: unionfs options with two PATH_MAX directories. */
@@ -173,14 +176,14 @@ static int parse_form_options(const char *cmd, const struct cli_args *a, struct 
 {
 	bool mount_opts = a->has[OPT_MOUNT_TYPE] || a->has[OPT_DIR] || a->has[OPT_LOWERDIR] ||
 			  a->has[OPT_UPPERDIR];
-	bool gramine_opts = a->has[OPT_GRAMINE_DIR] || a->has[OPT_KEY_NAME];
+	bool gramine_opts = a->has[OPT_KEY_NAME];
 	char pb[160];
 
 	if (o->form != FORM_OCCLUM_MOUNT && mount_opts)
 		return cli_usage_err(cmd, "--mount-type, --dir, --lowerdir and --upperdir go with "
 					  "--format occlum-mount");
 	if (o->form != FORM_GRAMINE && gramine_opts)
-		return cli_usage_err(cmd, "--gramine-dir and --key-name go with --format gramine");
+		return cli_usage_err(cmd, "--key-name goes with --format gramine");
 	if (o->form == FORM_GRAMINE) {
 		if (o->dest != DEST_NONE)
 			return cli_usage_err(cmd, "--format gramine installs the key into "
@@ -197,10 +200,10 @@ static int parse_form_options(const char *cmd, const struct cli_args *a, struct 
 					     "('_' names are Gramine's own)",
 					     printable(a->val[OPT_KEY_NAME], pb, sizeof(pb)));
 		o->key_name = a->val[OPT_KEY_NAME];
-		o->gramine_dir = a->has[OPT_GRAMINE_DIR] ? a->val[OPT_GRAMINE_DIR]
-							 : FK_GRAMINE_ATTESTATION_DIR;
-		if (o->gramine_dir[0] == '\0')
+		/* The same root as the Gramine platform's (--gramine-dir, FUSEKEY_GRAMINE_DIR). */
+		if (a->has[OPT_GRAMINE_DIR] && a->val[OPT_GRAMINE_DIR][0] == '\0')
 			return cli_usage_err(cmd, "--gramine-dir needs a directory");
+		o->gramine_dir = cli_gramine_dir(a);
 		return CLI_EXIT_OK;
 	}
 	if (o->form != FORM_OCCLUM_MOUNT)
@@ -490,10 +493,10 @@ static int preflight_output(const struct request *r)
 		if (n < 0 || (size_t)n >= sizeof(path))
 			return cli_usage_err(r->cmd, "--gramine-dir is too long");
 		if (lstat(path, &sb) != 0 && errno == ENOENT) {
-			cli_err("Gramine has no key '%s': '%s' does not exist. Declare the name "
-				"in the manifest (an encrypted mount's key_name, or "
-				"fs.insecure__keys) so that Gramine creates it",
-				o->key_name, path);
+			cli_err("Gramine has no key '%s': '%s' does not exist. Declare it in the "
+				"manifest: key_name = \"%s\" on an encrypted fs.mounts entry (or "
+				"fs.insecure__keys.%s), so that Gramine creates it",
+				o->key_name, path, o->key_name, o->key_name);
 			return CLI_EXIT_NOT_FOUND;
 		}
 	}
@@ -518,14 +521,22 @@ static int gramine_install(const struct request *r, const uint8_t *key, size_t k
 
 	if (key_len != FK_OCCLUM_KEY_LEN)
 		return form_refused(r, key_len);
-	st = fk_form_gramine_install(o->gramine_dir, o->key_name, key, key_len);
+	/* Inside Gramine: through the platform (its /dev/attestation, the same root).
+	 * Elsewhere: the file write of the key form (a directory laid out alike). */
+	if (r->on_gramine)
+		st = fusekey_gramine_install_key(r->ctx, o->key_name, key, key_len);
+	else
+		st = fk_form_gramine_install(o->gramine_dir, o->key_name, key, key_len);
 	switch (st) {
 	case FUSEKEY_OK:
 		return CLI_EXIT_OK;
 	case FUSEKEY_ERR_NOT_FOUND:
-		cli_err("Gramine has no key '%s' (%s/keys/%s does not exist): declare the name in "
-			"the manifest (an encrypted mount's key_name, or fs.insecure__keys)",
-			o->key_name, o->gramine_dir, o->key_name);
+		cli_err("Gramine refused key '%s' (%s/keys/%s): the manifest must declare it, as "
+			"key_name = \"%s\" on an encrypted fs.mounts entry (e.g. { type = "
+			"\"encrypted\", path = \"/data\", uri = \"file:data\", key_name = "
+			"\"%s\" }) or as fs.insecure__keys.%s",
+			o->key_name, o->gramine_dir, o->key_name, o->key_name, o->key_name,
+			o->key_name);
 		return CLI_EXIT_NOT_FOUND;
 	case FUSEKEY_ERR_PERMISSION:
 		cli_err("Gramine refused key '%s' (%s/keys/%s): permission denied", o->key_name,
@@ -889,7 +900,8 @@ static int get_failed(fusekey_status st, const struct request *r, const struct c
 				r->cid, pl->enclave_path, (unsigned)pl->id.isv_svn);
 		return CLI_EXIT_TCB;
 	case FUSEKEY_ERR_INVALID_CPUSVN:
-		if (rec.have_cpu_svn && cli_cpusvn_is_sim(rec.cpu_svn, &which))
+		/* The emulator's CPUSVN names mean something only on the emulated platform. */
+		if (pl->emulated && rec.have_cpu_svn && cli_cpusvn_is_sim(rec.cpu_svn, &which))
 			cli_err("the key of container '%s' was made at a newer platform TCB "
 				"(CPUSVN %s) than the current one (%s): it is available again "
 				"once the platform is back at that TCB or above",
@@ -929,7 +941,8 @@ static int get_failed(fusekey_status st, const struct request *r, const struct c
 	}
 }
 
-static int generate_failed(fusekey_status st, const struct request *r)
+static int generate_failed(fusekey_status st, const struct request *r,
+			   const struct cli_platform *pl)
 {
 	char path[PATH_MAX];
 
@@ -965,8 +978,8 @@ static int generate_failed(fusekey_status st, const struct request *r)
 		return CLI_EXIT_PERMISSION;
 	case FUSEKEY_ERR_INVALID_PARAMETER:
 		cli_err("the platform refused to make the key of container '%s' under this policy "
-			"(a KSS policy for a non-KSS enclave?)",
-			r->cid);
+			"(a KSS policy for a non-KSS enclave? %s)",
+			r->cid, cli_kss_hint(pl));
 		return CLI_EXIT_REFUSED;
 	default: {
 		char ctx[PATH_MAX + 64];
@@ -987,13 +1000,12 @@ static int generate_failed(fusekey_status st, const struct request *r)
 		{"stdout", false, false, OPT_STDOUT}, {"fd", true, false, OPT_FD},                 \
 		{"mount-type", true, false, OPT_MOUNT_TYPE}, {"dir", true, false, OPT_DIR},        \
 		{"lowerdir", true, false, OPT_LOWERDIR}, {"upperdir", true, false, OPT_UPPERDIR},  \
-		{"gramine-dir", true, false, OPT_GRAMINE_DIR},                                     \
 	{                                                                                          \
 		"key-name", true, false, OPT_KEY_NAME                                              \
 	}
 
 /* Open the platform as the enclave and wrap it for the API. */
-static int open_ctx(const struct request *r, const struct cli_args *a, struct cli_platform *pl,
+static int open_ctx(struct request *r, const struct cli_args *a, struct cli_platform *pl,
 		    fusekey_ctx **ctx)
 {
 	fusekey_status st;
@@ -1004,6 +1016,8 @@ static int open_ctx(const struct request *r, const struct cli_args *a, struct cl
 	st = fk_ctx_wrap(pl->p, ctx);
 	if (st != FUSEKEY_OK)
 		return cli_fail(st, "starting the fusekey context");
+	r->ctx = *ctx;
+	r->on_gramine = cli_platform_is_gramine(pl);
 	return CLI_EXIT_OK;
 }
 
@@ -1040,10 +1054,10 @@ int cli_cmd_generate(int argc, char **argv)
 		r.policy = FK_SGX_KEYPOLICY_MRSIGNER;
 	policy_text(r.policy, pol, sizeof(pol));
 	if ((r.policy & FK_SGX_KEYPOLICY_NEEDS_KSS) && !(pl.id.flags & FK_SGX_FLAGS_KSS)) {
-		cli_err("policy %s needs a KSS enclave, and enclave '%s' is not signed with KSS "
-			"(sign it with 'fusekey sim sign --kss', or drop noisvprodid/configid/"
-			"familyid/extprodid/kss from --policy)",
-			pol, pl.enclave_path);
+		cli_err("policy %s needs a KSS enclave, and enclave '%s' has no KSS attribute "
+			"(%s; or drop noisvprodid/configid/familyid/extprodid/kss from "
+			"--policy)",
+			pol, pl.enclave_path, cli_kss_hint(&pl));
 		rc = CLI_EXIT_REFUSED;
 		goto out;
 	}
@@ -1058,7 +1072,7 @@ int cli_cmd_generate(int argc, char **argv)
 	ko.force = r.force;
 	st = fusekey_generate(ctx, r.cid, &ko, key, sizeof(key));
 	if (st != FUSEKEY_OK) {
-		rc = generate_failed(st, &r);
+		rc = generate_failed(st, &r, &pl);
 		goto out;
 	}
 	if (fk_bundle_path(r.bundle, r.cid, file_of(r.method), path, sizeof(path)) != FUSEKEY_OK)

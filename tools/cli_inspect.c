@@ -1138,8 +1138,9 @@ int cli_cmd_inspect(int argc, char **argv)
 	if (a.has[OPT_TYPE] && (rc = parse_type(a.val[OPT_TYPE], &t)) != CLI_EXIT_OK)
 		return rc;
 	if (a.has[OPT_PLATFORM] && strcmp(a.val[OPT_PLATFORM], "sim") != 0) {
-		cli_err("platform '%s' is not available: this build supports only 'sim', the "
-			"emulated platform",
+		cli_err("platform '%s' is not available for inspect: it reads files and opens no "
+			"enclave; --platform only marks the file as made on the emulated platform "
+			"('sim')",
 			a.val[OPT_PLATFORM]);
 		return CLI_EXIT_NO_PLATFORM;
 	}

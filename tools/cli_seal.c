@@ -168,10 +168,9 @@ int cli_cmd_seal(int argc, char **argv)
 		goto out;
 	cli_policy_names(pol.key_policy, policy_names, sizeof(policy_names));
 	if ((pol.key_policy & FK_SGX_KEYPOLICY_NEEDS_KSS) && !(pl.id.flags & FK_SGX_FLAGS_KSS)) {
-		cli_err("policy %s needs a KSS enclave, and enclave '%s' is not signed with KSS "
-			"(sign it with 'fusekey sim sign --kss', or drop noisvprodid/configid/"
-			"familyid/extprodid/kss from --policy)",
-			policy_names, pl.enclave_path);
+		cli_err("policy %s needs a KSS enclave, and enclave '%s' has no KSS (%s; or drop "
+			"noisvprodid/configid/familyid/extprodid/kss from --policy)",
+			policy_names, pl.enclave_path, cli_kss_hint(&pl));
 		rc = CLI_EXIT_REFUSED;
 		goto out;
 	}
@@ -226,7 +225,8 @@ static int unseal_failed(fusekey_status st, const struct cli_args *a, const stru
 			blob, pl->enclave_path, policy);
 		return CLI_EXIT_AUTH;
 	case FUSEKEY_ERR_INVALID_CPUSVN:
-		if (cli_cpusvn_is_sim(info->request.cpu_svn, &which))
+		/* The emulator's CPUSVN names mean something only on the emulated platform. */
+		if (pl->emulated && cli_cpusvn_is_sim(info->request.cpu_svn, &which))
 			cli_err("cannot unseal '%s': it was sealed at a newer platform TCB (CPUSVN "
 				"%s) than the current one (%s); it unseals only once the platform "
 				"is back at that TCB or above",

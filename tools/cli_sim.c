@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `fusekey sim ...`: the emulated platform (init, cpusvn, show) and enclave
- * identities (keygen, sign). Nothing here prints a root key or a private key.
+ * identities (keygen, sign); and `fusekey platform`: which platform is
+ * selected and why. Nothing here prints a root key or a private key.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -389,6 +390,7 @@ static int show_json(const struct cli_platform *pl)
 			    cli_json_hex(fk_sim_cpusvn_values[pl->cpusvn], FK_SGX_CPUSVN_SIZE));
 	json_object_set_new(plat, "cpusvn", cs);
 	json_object_set_new(o, "platform", plat);
+	json_object_set_new(o, "selection", cli_selection_json(&pl->sel));
 	if (pl->have_enclave) {
 		enc = cli_identity_json(&pl->id);
 		if (enc != NULL)
@@ -398,19 +400,54 @@ static int show_json(const struct cli_platform *pl)
 	return cli_json_print(o);
 }
 
+/* A real platform was selected: say which and why; the emulator is not in use. */
+static int show_real(const struct cli_args *a, const struct cli_selection *sel)
+{
+	if (a->has[OPT_JSON]) {
+		json_t *o = json_object(), *plat = json_object();
+		if (o == NULL || plat == NULL) {
+			json_decref(o);
+			json_decref(plat);
+			return cli_json_print(NULL);
+		}
+		json_object_set_new(plat, "name", json_string(sel->chosen));
+		json_object_set_new(plat, "emulated", json_false());
+		json_object_set_new(o, "platform", plat);
+		json_object_set_new(o, "selection", cli_selection_json(sel));
+		json_object_set_new(o, "enclave", json_null());
+		return cli_json_print(o);
+	}
+	printf("platform: %s (not the emulated platform)\n", sel->chosen);
+	cli_selection_print(stdout, sel);
+	printf("emulated platform: not in use (pass --platform sim to show its state)\n");
+	if (fflush(stdout) != 0) {
+		cli_err("writing to standard output failed");
+		return CLI_EXIT_IO;
+	}
+	return CLI_EXIT_OK;
+}
+
 static int sim_show(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		CLI_PLATFORM_OPTS,
 		{"json", false, false, OPT_JSON},
 	};
+	struct cli_selection sel;
 	struct cli_platform pl;
 	struct cli_args a;
 	int rc;
 
+	memset(&pl, 0, sizeof(pl));
 	rc = cli_parse("sim show", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), 0, &a);
 	if (rc != CLI_PARSE_OK)
 		return help_or_usage("sim show", rc);
+	/* What was selected and why first: auto detection may find a real platform. */
+	rc = cli_platform_select("sim show", &a, true, &sel);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (sel.kind != FK_PLATFORM_SIM)
+		return show_real(&a, &sel);
 	rc = cli_platform_open("sim show", &a, CLI_ENCLAVE_OPTIONAL, &pl);
 	if (rc != CLI_EXIT_OK)
 		goto out;
@@ -424,6 +461,7 @@ static int sim_show(int argc, char **argv)
 	printf("cpusvn: %s ", fk_sim_cpusvn_name(pl.cpusvn));
 	cli_print_hex(stdout, fk_sim_cpusvn_values[pl.cpusvn], FK_SGX_CPUSVN_SIZE);
 	printf("\n");
+	cli_selection_print(stdout, &pl.sel);
 	if (pl.have_enclave) {
 		printf("enclave: %s\n", pl.enclave_path);
 		cli_identity_print(stdout, "  ", &pl.id);
@@ -437,6 +475,61 @@ out:
 	return rc;
 }
 
+/* ---- fusekey platform ---- */
+
+static int platform_json(const struct cli_selection *sel, int rc)
+{
+	json_t *o = cli_selection_json(sel);
+
+	if (o == NULL)
+		return cli_json_print(NULL);
+	json_object_set_new(o, "platform", sel->chosen ? json_string(sel->chosen) : json_null());
+	json_object_set_new(o, "emulated", json_boolean(sel->kind == FK_PLATFORM_SIM));
+	json_object_set_new(o, "exit_code", json_integer(rc));
+	int prc = cli_json_print(o);
+	return rc != CLI_EXIT_OK ? rc : prc;
+}
+
+int cli_cmd_platform(int argc, char **argv)
+{
+	static const struct cli_opt opts[] = {
+		{"platform", true, false, OPT_PLATFORM},
+		{"gramine-dir", true, false, OPT_GRAMINE_DIR},
+		{"occlum-device", true, false, OPT_OCCLUM_DEVICE},
+		{"json", false, false, OPT_JSON},
+	};
+	struct cli_selection sel;
+	struct cli_args a;
+	int rc;
+
+	rc = cli_parse("platform", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), 0, &a);
+	if (rc == CLI_PARSE_HELP) {
+		cli_help("platform", stdout);
+		return CLI_EXIT_OK;
+	}
+	if (rc != CLI_PARSE_OK)
+		return rc;
+	rc = cli_platform_select("platform", &a, true, &sel);
+	if (rc == CLI_EXIT_USAGE)
+		return rc;
+	if (sel.kind == FK_PLATFORM_SIM)
+		fprintf(stderr, "%s\n", FK_SIM_BANNER);
+	if (a.has[OPT_JSON])
+		return platform_json(&sel, rc);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (sel.kind == FK_PLATFORM_SIM)
+		printf("platform: sim (EMULATED SGX: no hardware protection)\n");
+	else
+		printf("platform: %s (%s)\n", sel.chosen,
+		       sel.kind == FK_PLATFORM_AUTO ? "auto-detected" : "explicitly selected, found");
+	cli_selection_print(stdout, &sel);
+	if (fflush(stdout) != 0) {
+		cli_err("writing to standard output failed");
+		return CLI_EXIT_IO;
+	}
+	return CLI_EXIT_OK;
+}
 int cli_cmd_sim(int argc, char **argv)
 {
 	static const struct {

@@ -15,14 +15,23 @@
 /* tools/cli_policy.c */
 
 #define PLATFORM_OPTS_HELP                                                          \
-	"Platform options (the command runs as an enclave):\n"                      \
-	"  --platform sim    use the EMULATED SGX platform (env FUSEKEY_PLATFORM).\n" \
-	"                    Required: nothing selects a platform implicitly\n"     \
+	"Platform options (the command runs as an enclave; 'fusekey platform'\n"    \
+	"says which platform is selected and why):\n"                               \
+	"  --platform P      auto (default), gramine, occlum or sim (env\n"         \
+	"                    FUSEKEY_PLATFORM). auto: Gramine if its\n"             \
+	"                    /dev/attestation files answer, else Occlum if\n"       \
+	"                    /dev/sgx answers, else exit 3. It never picks sim,\n"  \
+	"                    the EMULATED platform: only --platform sim does\n"     \
+	"  --gramine-dir DIR Gramine's /dev/attestation (env FUSEKEY_GRAMINE_DIR)\n" \
+	"  --occlum-device F Occlum's /dev/sgx (env FUSEKEY_OCCLUM_DEVICE)\n"       \
+	"On Gramine and Occlum the enclave is the one fusekey runs in. With\n"      \
+	"--platform sim it is emulated, and these say which:\n"                     \
 	"  --sim-dir DIR     emulated platform state directory (env\n"              \
 	"                    FUSEKEY_SIM_DIR; default $XDG_STATE_HOME/fusekey/sim\n" \
 	"                    or ~/.local/state/fusekey/sim)\n"                      \
 	"  --enclave FILE    SIGSTRUCT (1808 bytes) of the enclave to run as (env\n" \
-	"                    FUSEKEY_ENCLAVE), launched by an emulated EINIT\n"     \
+	"                    FUSEKEY_ENCLAVE), launched by an emulated EINIT;\n"    \
+	"                    required with --platform sim but by sim show\n"       \
 	"  --config-id HEX   CONFIGID at launch, 128 hex digits (env\n"            \
 	"                    FUSEKEY_CONFIG_ID); KSS enclaves only\n"               \
 	"  --config-svn N    CONFIGSVN at launch, 0..65535 (env FUSEKEY_CONFIG_SVN);\n" \
@@ -33,11 +42,14 @@ static const char help_overview[] =
 	"       fusekey <command> [options]\n"
 	"       fusekey help [command]\n"
 	"\n"
-	"Hand the encrypted-filesystem key between SGX enclaves. This build has no\n"
-	"hardware SGX support: commands that run as an enclave need --platform sim,\n"
-	"the EMULATED platform, which protects nothing (development and testing).\n"
+	"Hand the encrypted-filesystem key between SGX enclaves. Commands that run\n"
+	"as an enclave use the SGX platform they run on: --platform auto (the\n"
+	"default) finds Gramine (/dev/attestation) or Occlum (/dev/sgx); outside\n"
+	"them, --platform sim selects the EMULATED platform, which protects\n"
+	"nothing (development and testing) and is never chosen by itself.\n"
 	"\n"
 	"Commands:\n"
+	"  platform      which SGX platform is selected, and why\n"
 	"  sim init      create an emulated platform (state directory, root keys)\n"
 	"  sim cpusvn    change the emulated CPUSVN (TCB upgrade or downgrade)\n"
 	"  sim keygen    create an enclave signing key (RSA-3072, e=3)\n"
@@ -64,7 +76,8 @@ static const char help_overview[] =
 	"   0  success\n"
 	"   1  internal or unexpected error\n"
 	"   2  usage error (bad option or argument)\n"
-	"   3  no SGX platform selected or available (pass --platform sim)\n"
+	"   3  no SGX platform: none detected, or the one named is not there\n"
+	"      (outside Gramine and Occlum, pass --platform sim)\n"
 	"   4  authentication failure: wrong enclave, signer or policy, or tampered\n"
 	"      data\n"
 	"   5  TCB too low to unseal: sealed at a newer CPUSVN or ISVSVN/CONFIGSVN\n"
@@ -83,7 +96,29 @@ static const char help_overview[] =
 	"  17  get --method la: the key service's release policy refused\n"
 	"\n"
 	"Environment: FUSEKEY_PLATFORM, FUSEKEY_SIM_DIR, FUSEKEY_ENCLAVE,\n"
-	"FUSEKEY_CONFIG_ID, FUSEKEY_CONFIG_SVN (options win). See docs/cli.md.\n";
+	"FUSEKEY_CONFIG_ID, FUSEKEY_CONFIG_SVN, FUSEKEY_GRAMINE_DIR,\n"
+	"FUSEKEY_OCCLUM_DEVICE (options win). See docs/cli.md.\n";
+
+static const char help_platform[] =
+	"usage: fusekey platform [--platform P] [--gramine-dir DIR]\n"
+	"                        [--occlum-device FILE] [--json]\n"
+	"\n"
+	"Say which SGX platform the enclave commands would use, and why: one line\n"
+	"per candidate tried. Nothing is opened or changed.\n"
+	"  --platform P      auto (default; env FUSEKEY_PLATFORM): Gramine if\n"
+	"                    DIR/my_target_info gives 512 bytes, else Occlum if\n"
+	"                    FILE answers the SELF_TARGET ioctl; never sim.\n"
+	"                    gramine or occlum: check only that one. sim: the\n"
+	"                    EMULATED platform, only ever by this explicit name\n"
+	"  --gramine-dir DIR Gramine's pseudo-files (env FUSEKEY_GRAMINE_DIR;\n"
+	"                    default /dev/attestation)\n"
+	"  --occlum-device FILE\n"
+	"                    Occlum's SGX device (env FUSEKEY_OCCLUM_DEVICE;\n"
+	"                    default /dev/sgx)\n"
+	"  --json            machine-readable: platform (null if none), requested,\n"
+	"                    requested_by, chosen, emulated, why[], exit_code\n"
+	"Exit 0 when a platform is there, 3 when none is (the reasons go to\n"
+	"stderr; with --json, also to standard output), 2 for an unknown name.\n";
 
 static const char help_sim[] =
 	"usage: fusekey sim <init|cpusvn|keygen|sign|show> [options]\n"
@@ -94,7 +129,7 @@ static const char help_sim[] =
 	"  sim keygen --out signer.pem\n"
 	"  sim sign --key signer.pem (--mrenclave HEX | --measure FILE...)\n"
 	"           --out enclave.sig [...]\n"
-	"  sim show --platform sim [--enclave FILE] [--json]\n"
+	"  sim show [--platform sim] [--enclave FILE] [--json]\n"
 	"All take --sim-dir DIR but keygen and sign. 'fusekey help sim <command>'\n"
 	"gives the details.\n";
 
@@ -161,18 +196,22 @@ static const char help_sim_sign[] =
 	"Integers are decimal or 0x-prefixed hex.\n";
 
 static const char help_sim_show[] =
-	"usage: fusekey sim show --platform sim [--sim-dir DIR] [--enclave FILE]\n"
+	"usage: fusekey sim show [--platform P] [--sim-dir DIR] [--enclave FILE]\n"
 	"                        [--config-id HEX] [--config-svn N] [--json]\n"
 	"\n"
-	"Show the emulated platform (state directory, mode, CPUSVN) and, with\n"
-	"--enclave, the identity the enclave runs with after the emulated EINIT:\n"
-	"MRENCLAVE, MRSIGNER, ISVPRODID, ISVSVN, attributes, MISCSELECT, family and\n"
-	"extended product ids, CONFIGID, CONFIGSVN. Never shows a root key.\n"
-	"  --json            machine-readable output\n"
-	"\n" PLATFORM_OPTS_HELP;
+	"Say which platform is selected and why (as 'fusekey platform'). With\n"
+	"--platform sim, show the emulated platform (state directory, mode,\n"
+	"CPUSVN) and, with --enclave, the identity the enclave runs with after the\n"
+	"emulated EINIT: MRENCLAVE, MRSIGNER, ISVPRODID, ISVSVN, attributes,\n"
+	"MISCSELECT, family and extended product ids, CONFIGID, CONFIGSVN. Never\n"
+	"shows a root key. On Gramine or Occlum it says so (the emulated platform\n"
+	"is not in use).\n"
+	"  --json            machine-readable output\n";
+
+static const char help_platform_opts[] = "\n" PLATFORM_OPTS_HELP;
 
 static const char help_seal[] =
-	"usage: fusekey seal --platform sim --enclave FILE --in FILE|- --out BLOB\n"
+	"usage: fusekey seal [--platform P] [--enclave FILE] --in FILE|- --out BLOB\n"
 	"                    [--aad-file FILE | --aad-hex HEX] [--policy P]\n"
 	"                    [--attr-mask HEX] [--xfrm-mask HEX] [--misc-mask HEX]\n"
 	"                    [--force]\n"
@@ -192,11 +231,10 @@ static const char help_seal[] =
 	"                    0xff0000000000000b); must keep INITTED and DEBUG (0x3)\n"
 	"  --xfrm-mask HEX   XFRM bits bound into the key (default 0)\n"
 	"  --misc-mask HEX   MISCSELECT bits bound into the key (default 0xf0000000)\n"
-	"  --force           replace an existing --out file\n"
-	"\n" PLATFORM_OPTS_HELP;
+	"  --force           replace an existing --out file\n";
 
 static const char help_unseal[] =
-	"usage: fusekey unseal --platform sim --enclave FILE --in BLOB\n"
+	"usage: fusekey unseal [--platform P] [--enclave FILE] --in BLOB\n"
 	"                      (--out FILE | --stdout) [--aad-out FILE] [--force]\n"
 	"\n"
 	"Unseal a blob as the enclave. The plaintext goes where you say, nowhere\n"
@@ -206,8 +244,7 @@ static const char help_unseal[] =
 	"  --aad-out FILE    also write the blob's AAD to FILE (mode 0600)\n"
 	"  --force           replace existing --out / --aad-out files\n"
 	"Exit 4 if this enclave may not unseal the blob or the blob was modified;\n"
-	"exit 5 if it was sealed at a newer CPUSVN or by a newer ISVSVN.\n"
-	"\n" PLATFORM_OPTS_HELP;
+	"exit 5 if it was sealed at a newer CPUSVN or by a newer ISVSVN.\n";
 
 #define KEY_OUTPUT_HELP                                                              \
 	"Key forms (--format; default raw):\n"                                       \
@@ -220,9 +257,11 @@ static const char help_unseal[] =
 	"                    --mount-type unionfs --lowerdir L --upperdir U:\n"      \
 	"                    lowerdir=L,upperdir=U,key=xx-...\n"                      \
 	"  gramine           install the key into Gramine's key store: 16 bytes\n"   \
-	"                    written to DIR/keys/NAME, which must exist (the\n"      \
-	"                    manifest declares NAME); --key-name NAME (required),\n" \
-	"                    --gramine-dir DIR (default /dev/attestation)\n"         \
+	"                    to DIR/keys/NAME, which must exist (the manifest\n"     \
+	"                    declares key_name = \"NAME\" on an encrypted mount);\n" \
+	"                    --key-name NAME (required), DIR = --gramine-dir\n"      \
+	"                    (default /dev/attestation). Inside Gramine through\n"  \
+	"                    the platform itself; elsewhere a plain file write\n"   \
 	"occlum, occlum-mount and gramine take a 16-byte key only.\n"                 \
 	"Where the key goes (one of; not for gramine):\n"                             \
 	"  --out FILE        written atomically, mode 0600; an existing file is\n"   \
@@ -231,7 +270,7 @@ static const char help_unseal[] =
 	"  --fd N            an open file descriptor, e.g. a pipe\n"
 
 static const char help_generate[] =
-	"usage: fusekey generate --platform sim --enclave FILE --container ID\n"
+	"usage: fusekey generate [--platform P] [--enclave FILE] --container ID\n"
 	"                        --bundle DIR [--method seal|derive|la] [--policy P]\n"
 	"                        [--key-len 16|32] [--force]\n"
 	"                        [--format F] [--out FILE | --stdout | --fd N]\n"
@@ -258,10 +297,10 @@ static const char help_generate[] =
 	"                    lost: data encrypted with it cannot be read again),\n"
 	"                    and an existing --out file\n"
 	"Exit 8 if the container already has a key and --force is not given.\n"
-	"\n" KEY_OUTPUT_HELP "\n" PLATFORM_OPTS_HELP;
+	"\n" KEY_OUTPUT_HELP;
 
 static const char help_get[] =
-	"usage: fusekey get --platform sim --enclave FILE --container ID --bundle DIR\n"
+	"usage: fusekey get [--platform P] [--enclave FILE] --container ID --bundle DIR\n"
 	"                   [--method auto|seal|derive|la] [--policy P] [--format F]\n"
 	"                   (--out FILE | --stdout | --fd N) [--force]\n"
 	"                   [--socket PATH --agent-mrenclave HEX|--agent-mrsigner HEX\n"
@@ -289,7 +328,7 @@ static const char help_get[] =
 	"policy than --policy. la: 16 the key service cannot be reached (or timed\n"
 	"out), 17 its release policy refused this enclave, 12 it is not the agent\n"
 	"named by --agent-*, 4 local attestation failed.\n"
-	"\n" KEY_OUTPUT_HELP "\n" PLATFORM_OPTS_HELP;
+	"\n" KEY_OUTPUT_HELP;
 
 /* get's la options: a second string (ISO C bounds one literal to 4095 bytes). */
 static const char help_get_la[] =
@@ -372,22 +411,24 @@ static const struct {
 	const char *topic;
 	const char *text;
 	const char *more; /* optional second part */
+	bool platform;	  /* then the platform options */
 } topics[] = {
-	{"sim", help_sim, NULL},
-	{"sim init", help_sim_init, NULL},
-	{"sim cpusvn", help_sim_cpusvn, NULL},
-	{"sim keygen", help_sim_keygen, NULL},
-	{"sim sign", help_sim_sign, NULL},
-	{"sim show", help_sim_show, NULL},
-	{"seal", help_seal, NULL},
-	{"unseal", help_unseal, NULL},
-	{"inspect", help_inspect, NULL},
-	{"generate", help_generate, NULL},
-	{"get", help_get, help_get_la},
-	{"help", help_help, NULL},
-	{"policy", help_policy, NULL},
-	{"policy check", help_policy, NULL},
-	{"launch-digest", help_launch_digest, NULL},
+	{"sim", help_sim, NULL, false},
+	{"sim init", help_sim_init, NULL, false},
+	{"sim cpusvn", help_sim_cpusvn, NULL, false},
+	{"sim keygen", help_sim_keygen, NULL, false},
+	{"sim sign", help_sim_sign, NULL, false},
+	{"sim show", help_sim_show, NULL, true},
+	{"platform", help_platform, NULL, false},
+	{"seal", help_seal, NULL, true},
+	{"unseal", help_unseal, NULL, true},
+	{"inspect", help_inspect, NULL, false},
+	{"generate", help_generate, NULL, true},
+	{"get", help_get, help_get_la, true},
+	{"help", help_help, NULL, false},
+	{"policy", help_policy, NULL, false},
+	{"policy check", help_policy, NULL, false},
+	{"launch-digest", help_launch_digest, NULL, false},
 };
 
 bool cli_help(const char *topic, FILE *f)
@@ -401,6 +442,8 @@ bool cli_help(const char *topic, FILE *f)
 			fputs(topics[i].text, f);
 			if (topics[i].more != NULL)
 				fputs(topics[i].more, f);
+			if (topics[i].platform)
+				fputs(help_platform_opts, f);
 			return true;
 		}
 	}
@@ -444,13 +487,16 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
 		return cmd_help(0, NULL);
 	if (strcmp(cmd, "--version") == 0) {
-		printf("fusekey %s (platforms: sim = emulated SGX only)\n", FUSEKEY_VERSION_STRING);
+		printf("fusekey %s (platforms: gramine, occlum, sim = emulated SGX)\n",
+		       FUSEKEY_VERSION_STRING);
 		return CLI_EXIT_OK;
 	}
 	if (strcmp(cmd, "help") == 0)
 		return cmd_help(argc - 2, argv + 2);
 	if (strcmp(cmd, "sim") == 0)
 		return cli_cmd_sim(argc - 2, argv + 2);
+	if (strcmp(cmd, "platform") == 0)
+		return cli_cmd_platform(argc - 2, argv + 2);
 	if (strcmp(cmd, "seal") == 0)
 		return cli_cmd_seal(argc - 2, argv + 2);
 	if (strcmp(cmd, "unseal") == 0)

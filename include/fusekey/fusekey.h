@@ -97,11 +97,45 @@ typedef struct fusekey_ctx fusekey_ctx;
  * ($FUSEKEY_SIM_DIR, $XDG_STATE_HOME/fusekey/sim, ~/.local/state/fusekey/sim);
  * enclave = path of the enclave's SIGSTRUCT; config_id (64 bytes, may be NULL)
  * and config_svn are launch parameters of KSS enclaves only.
- * Real SGX platforms (Gramine, Occlum) come with their own open functions.
+ * This is the only way to the emulated platform: fusekey_ctx_open refuses it.
  */
 fusekey_status fusekey_ctx_open_sim(const char *sim_dir, const char *enclave,
 				    const uint8_t *config_id, uint16_t config_svn,
 				    fusekey_ctx **out);
+
+/*
+ * Real SGX: the enclave fusekey runs in, inside Gramine (through the
+ * /dev/attestation pseudo-files) or Occlum (through ioctls on /dev/sgx).
+ * Every field may be NULL; the library reads no environment variable here.
+ */
+struct fusekey_platform_opts {
+	/* "auto" or NULL (the default): Gramine if <gramine_dir>/my_target_info
+	 * answers, else Occlum if <occlum_device> answers SELF_TARGET, else
+	 * FUSEKEY_ERR_NO_PLATFORM. "gramine" or "occlum": only that one.
+	 * "sim" is refused (FUSEKEY_ERR_INVALID_PARAMETER): emulation is never
+	 * reached from here, only through fusekey_ctx_open_sim. */
+	const char *platform;
+	const char *gramine_dir;   /* NULL = "/dev/attestation" */
+	const char *occlum_device; /* NULL = "/dev/sgx" */
+};
+
+/*
+ * Open a context on the real platform opts selects (NULL opts = auto with
+ * the default paths). FUSEKEY_ERR_NO_PLATFORM when it is not there;
+ * fusekey_platform_detect says why.
+ */
+fusekey_status fusekey_ctx_open(const struct fusekey_platform_opts *opts, fusekey_ctx **out);
+
+/*
+ * Detection only, nothing opened: which platform opts selects (*name is
+ * "gramine" or "occlum", static storage; NULL on failure) and why: one line
+ * per candidate tried ("gramine: ...\nocclum: ..."), written NUL-terminated
+ * to why (truncated to why_len; why may be NULL). FUSEKEY_OK, or
+ * FUSEKEY_ERR_NO_PLATFORM, or FUSEKEY_ERR_INVALID_PARAMETER for "sim" or an
+ * unknown name.
+ */
+fusekey_status fusekey_platform_detect(const struct fusekey_platform_opts *opts,
+				       const char **name, char *why, size_t why_len);
 /* Wipes and frees; NULL allowed. */
 void fusekey_ctx_free(fusekey_ctx *ctx);
 /* 1 when the context runs on the emulated platform: say so to your users. */
@@ -189,6 +223,18 @@ fusekey_status fusekey_generate(fusekey_ctx *ctx, const char *container_id,
  */
 fusekey_status fusekey_get(fusekey_ctx *ctx, const char *container_id,
 			   const struct fusekey_key_opts *opts, uint8_t *key, size_t *key_len);
+
+/*
+ * Gramine only: install a 16-byte key as Gramine's encrypted-FS key
+ * key_name (written to <gramine_dir>/keys/<key_name>), for the encrypted
+ * fs.mounts entry that declares key_name = "<key_name>" in the manifest.
+ * Names: 1..64 of [A-Za-z0-9_.-], not starting with '.' or '_' (Gramine's
+ * own). FUSEKEY_ERR_NOT_FOUND when Gramine refuses the name (not declared
+ * in the manifest); FUSEKEY_ERR_INVALID_PARAMETER for a context that is not
+ * on Gramine, a bad name, or key_len != 16.
+ */
+fusekey_status fusekey_gramine_install_key(fusekey_ctx *ctx, const char *key_name,
+					   const uint8_t *key, size_t key_len);
 
 /* Wipe memory that held a key; the compiler may not remove it. */
 void fusekey_wipe(void *p, size_t n);

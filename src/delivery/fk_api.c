@@ -11,6 +11,8 @@
 
 #include "delivery/fk_bundle.h"
 #include "delivery/fk_method.h"
+#include "platform/fk_detect.h"
+#include "platform/fk_gramine.h"
 #include "platform/fk_sigstruct.h"
 #include "platform/fk_sim.h"
 #include "util/fk_file.h"
@@ -80,6 +82,81 @@ out:
 	fk_file_free(buf, len);
 	fk_sim_state_clear(&st);
 	return s;
+}
+
+/* The public options -> the detection options; "sim" and unknown names are refused. */
+static fusekey_status detect_opts_of(const struct fusekey_platform_opts *opts,
+				     enum fk_platform_kind *kind, struct fk_detect_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	*kind = FK_PLATFORM_AUTO;
+	if (opts == NULL)
+		return FUSEKEY_OK;
+	if (opts->platform != NULL && !fk_platform_kind_parse(opts->platform, kind))
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	/* Emulation only through fusekey_ctx_open_sim: never by a name in a config. */
+	if (*kind == FK_PLATFORM_SIM)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	o->gramine_dir = opts->gramine_dir;
+	o->occlum_device = opts->occlum_device;
+	return FUSEKEY_OK;
+}
+
+fusekey_status fusekey_ctx_open(const struct fusekey_platform_opts *opts, fusekey_ctx **out)
+{
+	struct fk_detect_result r;
+	struct fk_detect_opts o;
+	enum fk_platform_kind kind;
+	struct fk_platform *p = NULL;
+	fusekey_status s;
+
+	if (out == NULL)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	*out = NULL;
+	s = detect_opts_of(opts, &kind, &o);
+	if (s == FUSEKEY_OK)
+		s = fk_detect_open(kind, &o, &r, &p);
+	if (s == FUSEKEY_OK)
+		s = fk_ctx_wrap(p, out);
+	if (s != FUSEKEY_OK) {
+		fk_platform_destroy(p);
+		return s;
+	}
+	(*out)->owned = true;
+	return FUSEKEY_OK;
+}
+
+fusekey_status fusekey_platform_detect(const struct fusekey_platform_opts *opts,
+				       const char **name, char *why, size_t why_len)
+{
+	struct fk_detect_result r;
+	struct fk_detect_opts o;
+	enum fk_platform_kind kind;
+	fusekey_status s;
+
+	if (name != NULL)
+		*name = NULL;
+	if (why != NULL && why_len > 0)
+		why[0] = '\0';
+	s = detect_opts_of(opts, &kind, &o);
+	if (s != FUSEKEY_OK)
+		return s;
+	s = fk_detect(kind, &o, &r);
+	if (why != NULL && why_len > 0)
+		(void)snprintf(why, why_len, "%s", r.why);
+	if (s == FUSEKEY_OK && name != NULL)
+		*name = r.name;
+	return s;
+}
+
+fusekey_status fusekey_gramine_install_key(fusekey_ctx *ctx, const char *key_name,
+					   const uint8_t *key, size_t key_len)
+{
+	/* fk_gramine_install_key checks the name and that the platform is Gramine. */
+	if (ctx == NULL || ctx->p == NULL || key_name == NULL || key == NULL ||
+	    key_len != FUSEKEY_KEY_SIZE)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	return fk_gramine_install_key(ctx->p, key_name, key);
 }
 
 void fusekey_ctx_free(fusekey_ctx *ctx)

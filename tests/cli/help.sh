@@ -15,7 +15,7 @@ check "help: the overview" grep -q '^Commands:' "$OUT"
 expect 0 "fusekey --version" -- --version
 check "--version prints the version" grep -Eq '^fusekey [0-9]+\.[0-9]+\.[0-9]+' "$OUT"
 
-for cmd in "sim" "sim init" "sim cpusvn" "sim keygen" "sim sign" "sim show" "seal" "unseal" "inspect" "generate" "get" "help" "policy" "policy check" "launch-digest"; do
+for cmd in "platform" "sim" "sim init" "sim cpusvn" "sim keygen" "sim sign" "sim show" "seal" "unseal" "inspect" "generate" "get" "help" "policy" "policy check" "launch-digest"; do
 	# shellcheck disable=SC2086 # the command is one or two words on purpose
 	expect 0 "fusekey $cmd --help exits 0" -- $cmd --help
 	check "fusekey $cmd --help shows its usage" grep -q "^usage: fusekey $cmd" "$OUT"
@@ -40,6 +40,10 @@ check "generate --help names the bundle files" sh -c 'grep -q "fusekey/ID/key.se
 check "generate --help offers --method la" grep -q -- '--method seal|derive|la' "$OUT"
 expect 0 "--help names the policy check and launch-digest commands" -- --help
 check "... policy check and launch-digest in the command list" sh -c 'grep -q "^  policy check " "$1" && grep -q "^  launch-digest " "$1"' _ "$OUT"
+check "... and the platform command" grep -q "^  platform  " "$OUT"
+check "--help names the platform environment variables" sh -c 'grep -q FUSEKEY_GRAMINE_DIR "$1" && grep -q FUSEKEY_OCCLUM_DEVICE "$1"' _ "$OUT"
+expect 0 "seal --help" -- seal --help
+check "seal --help: auto is the default, sim only when named" sh -c 'grep -q -- "--platform P      auto (default), gramine, occlum or sim" "$1" && grep -q "never picks sim" "$1"' _ "$OUT"
 expect 0 "policy check --help" -- policy check --help
 check "policy check --help names the exit codes 6, 7 and 9" sh -c 'grep -q "exit 6" "$1" && grep -q "7 if the file is missing, 9" "$1"' _ "$OUT"
 expect 2 "fusekey policy without a subcommand (exit 2)" -- policy

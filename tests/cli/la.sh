@@ -196,12 +196,14 @@ done
 if [ -S "$SOCK" ]; then pass "fusekeyd listens on its socket"; else
 	fail "fusekeyd listens on its socket" "$(sed -n 1,10p "$T/fusekeyd.stderr")"
 fi
+check "fusekeyd ran on ${LIBOS:-the emulated platform itself} (test seam line)" seam_said "$T/fusekeyd.stderr"
 check "the socket is 0660 in a 0750 directory" \
 	sh -c '[ "$(stat -c %a "$1")" = 660 ] && [ "$(stat -c %a "$(dirname "$1")")" = 750 ]' _ "$SOCK"
 
 LA=(--socket "$SOCK" --agent-mrenclave "$MRE_AGENT")
 as app
 expect 0 "app: get --method la from fusekeyd (exit 0)" -- "${GET[@]}" --container web --method la "${LA[@]}"
+check "... the app ran on ${LIBOS:-the emulated platform itself} (test seam line)" seam_said "$ERR"
 check "... the agent's key" [ "$(tr -d '\n' <"$OUT")" = "$KEY_HEX" ]
 check "... by la, said on stderr" grep -q "key of container 'web' (method la, from the key service at $SOCK after local attestation)" "$ERR"
 expect 0 "app: get --method auto with fusekeyd up: la, no fallback" -- "${GET[@]}" --container web "${LA[@]}"

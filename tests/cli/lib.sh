@@ -7,8 +7,9 @@
 #
 # Isolation: everything happens in a fresh `mktemp -d` directory, removed on
 # exit; HOME and XDG_STATE_HOME point inside it, the FUSEKEY_* environment is
-# cleared, and every command is given --sim-dir explicitly: the tests never
-# touch the real home directory.
+# cleared (FUSEKEY_TEST_LIBOS aside), auto-detection looks at paths inside it,
+# and every command is given --sim-dir explicitly: the tests never touch the
+# real home directory or /dev.
 
 set -u
 
@@ -27,6 +28,9 @@ trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/home"
 export HOME="$T/home" XDG_STATE_HOME="$T/home/state"
 unset FUSEKEY_PLATFORM FUSEKEY_SIM_DIR FUSEKEY_ENCLAVE FUSEKEY_CONFIG_ID FUSEKEY_CONFIG_SVN
+# Auto-detection (the default platform) must not depend on this machine's
+# /dev: it looks at paths that do not exist (platform.sh checks the defaults).
+export FUSEKEY_GRAMINE_DIR="$T/no-gramine" FUSEKEY_OCCLUM_DEVICE="$T/no-sgx"
 cd "$T" || exit 1
 
 N=0
@@ -93,6 +97,21 @@ expect_err() {
 		fail "$name (exit $RC, want $want; stderr must match /$pat/)" "fusekey $*"
 		_diag
 	fi
+}
+
+# The libOS backend under test (tests/cli/meson.build): "" for the emulated
+# platform itself, or occlum / gramine for the test-only builds of fusekey and
+# fusekeyd (tests/seams), which run every enclave operation of --platform sim
+# through that backend over an emulated device. FUSEKEY_TEST_LIBOS is kept.
+LIBOS=${FUSEKEY_TEST_LIBOS:-}
+# seam_said FILE: the stderr of an enclave command says which backend ran it
+# (and nothing about a seam when none is under test).
+seam_said() {
+	case $LIBOS in
+	occlum) grep -qx 'fusekey: test seam: Occlum backend over an emulated /dev/sgx' "$1" ;;
+	gramine) grep -qx 'fusekey: test seam: Gramine backend over an emulated /dev/attestation' "$1" ;;
+	*) ! grep -q 'test seam' "$1" ;;
+	esac
 }
 
 # JSON: json_ok FILE, json_get FILE KEY.PATH (prints the value; booleans as true/false).

@@ -33,6 +33,7 @@ head -c 16 /dev/urandom >"$T/key16"
 # ---- the round trip and who may unseal ----
 expect 0 "seal as agent (default MRSIGNER policy)" -- seal "${P[@]}" --enclave "$T/agent.sig" --in "$T/key16" --out "$T/b.default"
 check "seal: EMULATED banner on stderr" grep -q 'EMULATED SGX platform' "$ERR"
+check "seal: ran on ${LIBOS:-the emulated platform itself} (test seam line)" seam_said "$ERR"
 check "blob is 576 bytes (560 + 16)" [ "$(size_of "$T/b.default")" = 576 ]
 check "blob is mode 0600" [ "$(mode_of "$T/b.default")" = 600 ]
 expect 0 "unseal as the same enclave" -- unseal "${P[@]}" --enclave "$T/agent.sig" --in "$T/b.default" --out "$T/k.same"

@@ -27,12 +27,20 @@ expect_err 2 "sim init --cpusvn bogus is a usage error" 'cpusvn' -- sim init --c
 check "a refused init creates nothing" [ ! -e "$T/s4" ]
 
 # ---- sim show / platform selection ----
-expect_err 3 "sim show without --platform fails with exit 3" 'platform sim' -- sim show --sim-dir "$T/s1"
-expect_err 3 "an unknown platform is not available (exit 3)" "only 'sim'" -- sim show --platform sgx --sim-dir "$T/s1"
+# No Gramine or Occlum here (the tests point auto-detection at empty paths, so
+# that the machine's own /dev cannot change the outcome).
+NOLIBOS=(--gramine-dir "$T/no-gramine" --occlum-device "$T/no-sgx")
+expect_err 3 "sim show without --platform: auto finds nothing, exit 3" 'platform sim' -- sim show --sim-dir "$T/s1" "${NOLIBOS[@]}"
+check "... never the emulated platform implicitly (no banner, nothing on stdout)" sh -c '! grep -q "^fusekey: EMULATED SGX platform" "$1" && [ ! -s "$2" ]' _ "$ERR" "$OUT"
+check "... says what auto-detection tried, and why it failed" sh -c 'grep -q "gramine: .*no-gramine/my_target_info" "$1" && grep -q "occlum: .*no-sgx" "$1"' _ "$ERR"
+expect_err 2 "an unknown platform name is a usage error (exit 2)" "unknown platform 'sgx'" -- sim show --platform sgx --sim-dir "$T/s1"
+check "... naming the choices" grep -q 'auto (the default: Gramine, then Occlum), gramine, occlum, or sim' "$ERR"
+expect_err 3 "--platform gramine without Gramine (exit 3)" 'no SGX platform' -- sim show --platform gramine --sim-dir "$T/s1" "${NOLIBOS[@]}"
 expect 0 "sim show --platform sim" -- sim show --platform sim --sim-dir "$T/s1"
 check "sim show: EMULATED banner on stderr" grep -q 'fusekey: EMULATED SGX platform' "$ERR"
 check "sim show: mode named on stderr" grep -q 'mode: secure' "$ERR"
 check "sim show: platform line" grep -q '^platform: EMULATED SGX' "$OUT"
+check "sim show: what was selected and why" sh -c 'grep -q "^requested: sim (--platform)$" "$1" && grep -q "^  sim: selected explicitly; auto-detection never chooses the emulated platform$" "$1"' _ "$OUT"
 check "sim show: CPUSVN name and hex" grep -q '^cpusvn: DEFAULT 4820f3376ae6b2f2034d3b7a4b48a778$' "$OUT"
 # roots.bin = 8-byte magic, then five 16-byte root keys, owner epoch, report KEYID.
 no_roots_in() { # no_roots_in FILE...: no root key (as hex) appears in the files
@@ -44,6 +52,10 @@ no_roots_in() { # no_roots_in FILE...: no root key (as hex) appears in the files
 	done
 }
 check "sim show prints no root key material" no_roots_in "$OUT" "$ERR"
+mkdir -p "$T/fake-gramine" && head -c 512 /dev/zero >"$T/fake-gramine/my_target_info"
+expect 0 "sim show, auto, Gramine's files there: shows the detected platform" -- sim show --sim-dir "$T/s1" --gramine-dir "$T/fake-gramine"
+check "... gramine, detected and why, the emulator not in use" sh -c 'grep -q "^platform: gramine (not the emulated platform)$" "$1" && grep -q "^  gramine: .*fake-gramine/my_target_info" "$1" && grep -q "^emulated platform: not in use" "$1"' _ "$OUT"
+check "... and no EMULATED banner" sh -c '! grep -q EMULATED "$1"' _ "$ERR"
 FUSEKEY_PLATFORM=sim FUSEKEY_SIM_DIR=$T/s3 fk sim show
 check "FUSEKEY_PLATFORM/FUSEKEY_SIM_DIR from the environment" grep -q '^cpusvn: UPGRADED' "$OUT"
 expect_err 7 "uninitialised state dir: exit 7, says run sim init" 'fusekey sim init' -- sim show --platform sim --sim-dir "$T/nothing"
@@ -111,6 +123,10 @@ check "show --json: debug" json_is "$T/show.json" enclave.debug true
 check "show --json: config_id" json_is "$T/show.json" enclave.config_id "$(repeat_hex 5c 64)"
 check "show --json: config_svn" json_is "$T/show.json" enclave.config_svn 9
 check "show --json: attribute names" json_is "$T/show.json" enclave.attributes.flag_names '["INITTED", "DEBUG", "MODE64BIT", "KSS"]'
+check "show --json: selection" sh -c 'python3 -c "
+import json,sys; s=json.load(open(sys.argv[1]))[\"selection\"]
+assert s[\"requested\"]==\"sim\" and s[\"requested_by\"]==\"--platform\" and s[\"chosen\"]==\"sim\"
+assert len(s[\"why\"])==1 and s[\"why\"][0].startswith(\"sim: selected explicitly\")" "$1"' _ "$T/show.json"
 expect 0 "sim show --json without enclave" -- sim show --platform sim --sim-dir "$T/s2" --json
 cp "$OUT" "$T/show2.json"
 check "show --json (sdk-compat): parses, mode, no enclave" sh -c 'python3 -c "
