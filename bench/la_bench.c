@@ -9,8 +9,8 @@
  * app enclave, container "web" generated --method la, a policy allowing the
  * app), spawns a real fusekeyd on it, and measures:
  *   1. delivery latency, one client at a time: fusekey_get (a new connection
- *      per delivery, as `fusekey get` does), the same steps written out here
- *      (la_get's mirror), and the mirror on one kept connection; beside the
+ *      per delivery, as `fusekey get` does), la_get's steps driven from here,
+ *      and the same on one kept connection; beside the
  *      in-process handshake and its crypto floor (bench.c's LA floor, LAv2);
  *      and again with client and daemon pinned to one CPU (no hand-over
  *      between CPUs);
@@ -25,10 +25,11 @@
  *   4. the daemon's RSS with 1,000 clients connected and idle;
  *   5. the daemon's CPU ticks over 2 s idle, without and with those clients.
  *
- * The delivery mirror repeats what src/delivery/fk_method_la.c's la_get does
- * (connect, Open, proc_msg1, Exchange, proc_msg3, check_peer, open the
- * record, check the grant) so that a connection can be kept; every delivery
- * checks that the key is the one the agent generated.
+ * The delivery "la_get's steps" runs la_get's own calls (fk_la_open,
+ * fk_la_exchange from src/delivery/fk_method_la.c) and its checks
+ * (proc_msg1, proc_msg3, check_peer, open the record, check the grant) so
+ * that a connection can be kept; every delivery checks that the key is the
+ * one the agent generated.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -57,7 +58,6 @@
 #include "delivery/fk_api.h"
 #include "delivery/fk_method.h"
 #include "delivery/fk_wire.h"
-#include "keyservice.pb-c.h"
 #include "la/fk_dh.h"
 #include "service/fk_decision_log.h"
 #include "platform/fk_platform.h"
@@ -728,44 +728,24 @@ static int deliver_api(struct client *c)
 	return rc;
 }
 
-static int call_ok(struct fk_ttrpc_client *conn, const char *method, const uint8_t *body,
-		   size_t len, struct fk_ttrpc_result *res)
-{
-	fusekey_status st = fk_ttrpc_client_call(conn, FK_KEYSERVICE_NAME, method, body, len, NULL,
-						 0, CALL_TIMEOUT_NS, res);
-	if (st != FUSEKEY_OK)
-		return fail_fk(method, st);
-	if (res->code != FK_TTRPC_OK)
-		return fail_msg("%s: ttrpc status %u: %s", method, res->code, res->message);
-	return 0;
-}
-
 /*
  * la_get's steps (src/delivery/fk_method_la.c), on *conn: connected first if
  * NULL; closed afterwards unless keep (and after any failure).
  */
 static int deliver(struct client *c, struct fk_ttrpc_client **conn, bool keep)
 {
-	Fusekey__V1__OpenRequest oreq = FUSEKEY__V1__OPEN_REQUEST__INIT;
-	Fusekey__V1__OpenResponse *oresp = NULL;
-	Fusekey__V1__ExchangeRequest xreq = FUSEKEY__V1__EXCHANGE_REQUEST__INIT;
-	Fusekey__V1__ExchangeResponse *xresp = NULL;
-	struct fk_ttrpc_result r1, r2;
 	struct fk_dh_session s;
-	struct fk_dh_ephemeral eph;
 	struct fk_dh_msg1 msg1;
 	struct fk_dh_msg2 msg2;
 	struct fk_key_grant g;
-	uint32_t oid = 0;
-	uint8_t sid[FK_KEYSERVICE_SESSION_ID_SIZE], obody[8], xbody[1024];
-	size_t olen, xlen, glen = 0;
+	uint8_t sid[FK_KEYSERVICE_SESSION_ID_SIZE], msg3[FK_DH_MSG3_FIXED_SIZE];
+	uint8_t *record = NULL;
+	size_t record_len = 0, glen = 0;
+	char why[256] = "";
 	fusekey_status st;
 	int rc = -1;
 
-	memset(&r1, 0, sizeof(r1));
-	memset(&r2, 0, sizeof(r2));
 	memset(&s, 0, sizeof(s));
-	memset(&eph, 0, sizeof(eph));
 	memset(&g, 0, sizeof(g));
 	if (*conn == NULL) {
 		if ((st = fk_ttrpc_client_connect(c->sock, conn)) != FUSEKEY_OK) {
@@ -774,61 +754,24 @@ static int deliver(struct client *c, struct fk_ttrpc_client **conn, bool keep)
 		}
 		fk_ttrpc_client_set_spin(*conn, FK_LA_CLIENT_SPIN_US);
 	}
-	/* As la_open: the initiator's key pair is made while Open is in flight. */
-	olen = fusekey__v1__open_request__pack(&oreq, obody);
-	if ((st = fk_ttrpc_client_send(*conn, FK_KEYSERVICE_NAME, "Open", obody, olen, NULL, 0,
-				       CALL_TIMEOUT_NS, &oid)) != FUSEKEY_OK) {
-		fail_fk("Open", st);
-		goto out;
-	}
+	/* la_get's own two calls (fk_la_open, fk_la_exchange) and its checks. */
 	if ((st = fk_dh_init(&s, FK_DH_ROLE_INITIATOR)) != FUSEKEY_OK ||
-	    (st = fk_dh_ephemeral_make(&eph)) != FUSEKEY_OK ||
-	    (st = fk_dh_use_ephemeral(&s, &eph)) != FUSEKEY_OK) {
-		fail_fk("initiator key pair", st);
+	    (st = fk_la_open(*conn, CALL_TIMEOUT_NS, &s, sid, &msg1, why, sizeof(why))) !=
+		    FUSEKEY_OK) {
+		fail_msg("Open: %s %s", fusekey_status_str(st), why);
 		goto out;
 	}
-	if ((st = fk_ttrpc_client_wait(*conn, oid, CALL_TIMEOUT_NS, &r1)) != FUSEKEY_OK) {
-		fail_fk("Open", st);
-		goto out;
-	}
-	if (r1.code != FK_TTRPC_OK) {
-		fail_msg("Open: ttrpc status %u: %s", r1.code, r1.message);
-		goto out;
-	}
-	oresp = fusekey__v1__open_response__unpack(NULL, r1.payload_len, r1.payload);
-	if (oresp == NULL || oresp->session_id.len != sizeof(sid) ||
-	    oresp->msg1.len != sizeof(msg1)) {
-		fail_msg("malformed OpenResponse");
-		goto out;
-	}
-	memcpy(sid, oresp->session_id.data, sizeof(sid));
-	memcpy(&msg1, oresp->msg1.data, sizeof(msg1));
 	if ((st = fk_dh_initiator_proc_msg1(&s, c->p, FK_DH_VERSION_DEFAULT, &msg1, &msg2)) !=
 	    FUSEKEY_OK) {
 		fail_fk("fk_dh_initiator_proc_msg1", st);
 		goto out;
 	}
-	xreq.session_id.data = sid;
-	xreq.session_id.len = sizeof(sid);
-	xreq.msg2.data = (uint8_t *)&msg2;
-	xreq.msg2.len = sizeof(msg2);
-	xreq.container_id = (char *)(uintptr_t)CID;
-	xlen = fusekey__v1__exchange_request__get_packed_size(&xreq);
-	if (xlen > sizeof(xbody)) {
-		fail_msg("ExchangeRequest of %zu bytes", xlen);
+	if ((st = fk_la_exchange(*conn, CALL_TIMEOUT_NS, sid, &msg2, CID, NULL, msg3, &record,
+				 &record_len, why, sizeof(why))) != FUSEKEY_OK) {
+		fail_msg("Exchange: %s %s", fusekey_status_str(st), why);
 		goto out;
 	}
-	fusekey__v1__exchange_request__pack(&xreq, xbody);
-	if (call_ok(*conn, "Exchange", xbody, xlen, &r2) != 0)
-		goto out;
-	xresp = fusekey__v1__exchange_response__unpack(NULL, r2.payload_len, r2.payload);
-	if (xresp == NULL || xresp->msg3.len != FK_DH_MSG3_FIXED_SIZE ||
-	    xresp->key_record.len != fk_dh_record_size(sizeof(g))) {
-		fail_msg("malformed ExchangeResponse");
-		goto out;
-	}
-	if ((st = fk_dh_initiator_proc_msg3(&s, c->p, xresp->msg3.data, xresp->msg3.len)) !=
-	    FUSEKEY_OK) {
+	if ((st = fk_dh_initiator_proc_msg3(&s, c->p, msg3, sizeof(msg3))) != FUSEKEY_OK) {
 		fail_fk("fk_dh_initiator_proc_msg3", st);
 		goto out;
 	}
@@ -836,8 +779,8 @@ static int deliver(struct client *c, struct fk_ttrpc_client **conn, bool keep)
 		fail_fk("fk_dh_check_peer", st);
 		goto out;
 	}
-	if ((st = fk_dh_open(&s, xresp->key_record.data, xresp->key_record.len, (uint8_t *)&g,
-			     sizeof(g), &glen)) != FUSEKEY_OK) {
+	if ((st = fk_dh_open(&s, record, record_len, (uint8_t *)&g, sizeof(g), &glen)) !=
+	    FUSEKEY_OK) {
 		fail_fk("fk_dh_open", st);
 		goto out;
 	}
@@ -850,12 +793,10 @@ static int deliver(struct client *c, struct fk_ttrpc_client **conn, bool keep)
 	}
 	rc = 0;
 out:
-	if (oresp != NULL)
-		fusekey__v1__open_response__free_unpacked(oresp, NULL);
-	if (xresp != NULL)
-		fusekey__v1__exchange_response__free_unpacked(xresp, NULL);
-	fk_ttrpc_result_free(&r1);
-	fk_ttrpc_result_free(&r2);
+	if (record != NULL) {
+		fk_wipe(record, record_len);
+		free(record);
+	}
 	fk_dh_wipe(&s);
 	FK_WIPE(g);
 	if (!keep || rc != 0) {

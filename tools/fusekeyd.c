@@ -123,9 +123,9 @@ struct peer_filter {
  */
 #define FUSEKEYD_SPIN_US 250u
 
-static void prepare_next(void *arg)
+static uint64_t prepare_next(void *arg)
 {
-	fk_keyservice_prepare(arg);
+	return fk_keyservice_prepare(arg);
 }
 
 static bool accept_peer(void *arg, const struct fk_ttrpc_peer *peer)
@@ -352,7 +352,9 @@ int main(int argc, char **argv)
 			    a.val[OPT_RELEASE_POLICY], "emulated", pl.p->emulated, "memory_locked",
 			    stats.memory_locked, "pid", (int)getpid()));
 	if (!stats.memory_locked)
-		cli_warn("could not lock key memory (RLIMIT_MEMLOCK): keys may reach swap");
+		cli_warn("could not lock key memory or exclude it from core dumps (RLIMIT_MEMLOCK, "
+			 "or a libOS without MADV_DONTDUMP): keys may reach swap; core dumps stay "
+			 "disabled for the whole process");
 	st = fk_ttrpc_server_run(g_server);
 	fk_keyservice_stats(ks, &stats);
 	log_event(&lg, "stop",

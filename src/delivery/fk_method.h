@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 
+#include "delivery/fk_wire.h"
+#include "la/fk_dh_wire.h"
 #include "platform/fk_platform.h"
 
 struct fk_delivery_req {
@@ -47,6 +49,29 @@ extern const struct fk_method_ops fk_method_la;
  * ~80 us of its CPU (docs/bench.md).
  */
 #define FK_LA_CLIENT_SPIN_US 300u
+
+/*
+ * la, app side, the two calls of a delivery (src/delivery/fk_method_la.c;
+ * the bench drives them on a kept connection). fk_la_open sends Open, gives
+ * the initiator session s (just fk_dh_init'ed) its key pair while the request
+ * is in flight, and returns the session id and msg1; timeout_ns bounds the
+ * whole call. fk_la_exchange sends msg2 and the request (container id,
+ * launch digest or NULL) and returns msg3 and the key record (malloc'd).
+ * A refusal by the service: its status mapped, its message in why.
+ */
+struct fk_ttrpc_client;
+struct fk_dh_session;
+struct fk_dh_msg1;
+struct fk_dh_msg2;
+fusekey_status fk_la_open(struct fk_ttrpc_client *c, int64_t timeout_ns, struct fk_dh_session *s,
+			  uint8_t sid[FK_KEYSERVICE_SESSION_ID_SIZE], struct fk_dh_msg1 *msg1,
+			  char *why, size_t why_len) __attribute__((warn_unused_result));
+fusekey_status fk_la_exchange(struct fk_ttrpc_client *c, int64_t timeout_ns,
+			      const uint8_t sid[FK_KEYSERVICE_SESSION_ID_SIZE],
+			      const struct fk_dh_msg2 *msg2, const char *cid,
+			      const uint8_t *launch_digest, uint8_t msg3[FK_DH_MSG3_FIXED_SIZE],
+			      uint8_t **record, size_t *record_len, char *why, size_t why_len)
+	__attribute__((warn_unused_result));
 
 /* The app's expectation of the agent (la) as the LA engine's expectation. */
 struct fk_dh_expect;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "delivery/fk_bundle.h"
 #include "delivery/fk_method.h"
@@ -84,15 +85,21 @@ static fusekey_status from_code(uint32_t code)
 	}
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /*
  * Open: a session id and msg1. While the request is in flight, the
  * initiator session s gets its ephemeral key pair (made now rather than in
  * proc_msg1: the key generation overlaps the round trip).
  */
-static fusekey_status la_open(struct fk_ttrpc_client *c, int64_t timeout_ns,
-			      struct fk_dh_session *s,
-			      uint8_t sid[FK_KEYSERVICE_SESSION_ID_SIZE], struct fk_dh_msg1 *msg1,
-			      char *why, size_t why_len)
+fusekey_status fk_la_open(struct fk_ttrpc_client *c, int64_t timeout_ns, struct fk_dh_session *s,
+			  uint8_t sid[FK_KEYSERVICE_SESSION_ID_SIZE], struct fk_dh_msg1 *msg1,
+			  char *why, size_t why_len)
 {
 	Fusekey__V1__OpenRequest req = FUSEKEY__V1__OPEN_REQUEST__INIT;
 	Fusekey__V1__OpenResponse *resp = NULL;
@@ -101,6 +108,7 @@ static fusekey_status la_open(struct fk_ttrpc_client *c, int64_t timeout_ns,
 	uint8_t body[8];
 	size_t body_len = fusekey__v1__open_request__pack(&req, body);
 	uint32_t id = 0;
+	uint64_t start = mono_ns();
 	fusekey_status st;
 
 	memset(&res, 0, sizeof(res));
@@ -109,9 +117,18 @@ static fusekey_status la_open(struct fk_ttrpc_client *c, int64_t timeout_ns,
 				  timeout_ns, &id);
 	if (st != FUSEKEY_OK)
 		goto out;
+	/*
+	 * A failure here leaves the service's session to its TTL (harmless: it
+	 * is single use and holds nothing of ours).
+	 */
 	if ((st = fk_dh_ephemeral_make(&eph)) != FUSEKEY_OK ||
 	    (st = fk_dh_use_ephemeral(s, &eph)) != FUSEKEY_OK)
 		goto out;
+	/* One deadline for the whole call: the wait gets what the send left. */
+	if (timeout_ns > 0) {
+		uint64_t spent = mono_ns() - start;
+		timeout_ns = spent >= (uint64_t)timeout_ns ? 1 : timeout_ns - (int64_t)spent;
+	}
 	st = fk_ttrpc_client_wait(c, id, timeout_ns, &res);
 	if (st != FUSEKEY_OK)
 		goto out;
@@ -136,12 +153,11 @@ out:
 	return st;
 }
 
-/* Exchange: msg2 and the request out; msg3 and the key record back (malloc'd). */
-static fusekey_status la_exchange(struct fk_ttrpc_client *c, int64_t timeout_ns,
-				  const uint8_t sid[FK_KEYSERVICE_SESSION_ID_SIZE],
-				  const struct fk_dh_msg2 *msg2, const char *cid,
-				  const uint8_t *launch_digest, uint8_t msg3[FK_DH_MSG3_FIXED_SIZE],
-				  uint8_t **record, size_t *record_len, char *why, size_t why_len)
+fusekey_status fk_la_exchange(struct fk_ttrpc_client *c, int64_t timeout_ns,
+			      const uint8_t sid[FK_KEYSERVICE_SESSION_ID_SIZE],
+			      const struct fk_dh_msg2 *msg2, const char *cid,
+			      const uint8_t *launch_digest, uint8_t msg3[FK_DH_MSG3_FIXED_SIZE],
+			      uint8_t **record, size_t *record_len, char *why, size_t why_len)
 {
 	Fusekey__V1__ExchangeRequest req = FUSEKEY__V1__EXCHANGE_REQUEST__INIT;
 	Fusekey__V1__ExchangeResponse *resp = NULL;
@@ -254,13 +270,13 @@ static fusekey_status la_get(const struct fk_delivery_req *q, uint8_t *key, size
 	fk_ttrpc_client_set_spin(c, FK_LA_CLIENT_SPIN_US);
 	if ((st = fk_dh_init(&s, FK_DH_ROLE_INITIATOR)) != FUSEKEY_OK)
 		goto out;
-	st = la_open(c, timeout_ns, &s, sid, &msg1, why, why_len);
+	st = fk_la_open(c, timeout_ns, &s, sid, &msg1, why, why_len);
 	if (st != FUSEKEY_OK)
 		goto closed;
 	if ((st = fk_dh_initiator_proc_msg1(&s, q->p, FK_DH_VERSION_DEFAULT, &msg1, &msg2)) !=
 	    FUSEKEY_OK)
 		goto out;
-	st = la_exchange(c, timeout_ns, sid, &msg2, q->cid, q->launch_digest, msg3, &record,
+	st = fk_la_exchange(c, timeout_ns, sid, &msg2, q->cid, q->launch_digest, msg3, &record,
 			 &record_len, why, why_len);
 	if (st != FUSEKEY_OK)
 		goto closed;

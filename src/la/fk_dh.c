@@ -77,15 +77,20 @@ static bool in_state(const struct fk_dh_session *s, enum fk_dh_role role, enum f
 	return s->state == (uint8_t)st && s->role == (uint8_t)role;
 }
 
+/* An ephemeral key may be set only right after init, and only once. */
+static bool key_settable(const struct fk_dh_session *s)
+{
+	return (in_state(s, FK_DH_ROLE_RESPONDER, FK_DH_STATE_RESET) ||
+		in_state(s, FK_DH_ROLE_INITIATOR, FK_DH_STATE_INITIATOR_WAIT_M1)) &&
+	       s->kat_key == 0;
+}
+
 fusekey_status fk_dh_set_kat_private_key(struct fk_dh_session *s,
 					 const uint8_t priv[FK_DH_PRIV_SIZE])
 {
 	if (s == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
-	bool fresh = (in_state(s, FK_DH_ROLE_RESPONDER, FK_DH_STATE_RESET) ||
-		      in_state(s, FK_DH_ROLE_INITIATOR, FK_DH_STATE_INITIATOR_WAIT_M1)) &&
-		     s->kat_key == 0;
-	if (!fresh)
+	if (!key_settable(s))
 		return fail(s, FUSEKEY_ERR_INVALID_STATE);
 	if (priv == NULL)
 		return fail(s, FUSEKEY_ERR_INVALID_PARAMETER);
@@ -120,10 +125,7 @@ fusekey_status fk_dh_use_ephemeral(struct fk_dh_session *s, struct fk_dh_ephemer
 		st = FUSEKEY_ERR_INVALID_PARAMETER;
 		goto out;
 	}
-	bool fresh = (in_state(s, FK_DH_ROLE_RESPONDER, FK_DH_STATE_RESET) ||
-		      in_state(s, FK_DH_ROLE_INITIATOR, FK_DH_STATE_INITIATOR_WAIT_M1)) &&
-		     s->kat_key == 0;
-	if (!fresh) {
+	if (!key_settable(s)) {
 		st = fail(s, FUSEKEY_ERR_INVALID_STATE);
 		goto out;
 	}

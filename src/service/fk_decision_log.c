@@ -5,8 +5,17 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "fusekey/fusekey.h"
+#include "policy/fk_policy.h"
 #include "util/fk_hex.h"
+
+/* The worst line fits (FK_DECISION_LINE_MAX): 6 bytes per escaped outside byte. */
+_Static_assert(600u + 6u * (FUSEKEY_CONTAINER_ID_MAX + FK_DECISION_RULE_MAX +
+			    sizeof(((struct fk_policy_decision *)0)->detail)) <
+		       FK_DECISION_LINE_MAX,
+	       "the longest decision line must fit");
 
 struct line {
 	char *buf;
@@ -64,8 +73,10 @@ bool fk_decision_format(const struct fk_decision *d, uint64_t decision_id,
 	if (now->tv_sec != clock->sec || clock->text[0] == '\0') {
 		struct tm tm;
 		time_t t = now->tv_sec;
-		gmtime_r(&t, &tm);
-		strftime(clock->text, sizeof(clock->text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		/* An absurd clock (beyond year 9999) gives a fixed text, never a cut one. */
+		if (gmtime_r(&t, &tm) == NULL || tm.tm_year > 9999 - 1900 ||
+		    strftime(clock->text, sizeof(clock->text), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			memcpy(clock->text, "invalid-clock", sizeof("invalid-clock"));
 		clock->sec = now->tv_sec;
 	}
 	put(&l, "{\"time\":\"%s\",\"event\":\"key_release\",\"decision_id\":%" PRIu64

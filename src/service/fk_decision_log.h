@@ -14,11 +14,20 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "fusekey/fusekey.h"
 #include "sgx/fk_sgx.h"
 #include "ttrpc/fk_ttrpc_server.h"
 
-/* Longest line: every field at its bound, every outside byte escaped (6x). */
-#define FK_DECISION_LINE_MAX 4096u
+/*
+ * Longest line: the fixed text and numbers (< 600 bytes), and the three
+ * strings from outside at their bounds — container id, rule
+ * (containers."<id>"[n]), detail (struct fk_policy_decision) — each byte
+ * escaped to at most 6. Asserted in fk_decision_log.c.
+ */
+#define FK_DECISION_LINE_MAX 8192u
+
+/* A rule's name, containers."<container id>"[n]: the buffer callers build it in. */
+#define FK_DECISION_RULE_MAX (FUSEKEY_CONTAINER_ID_MAX + 48u)
 
 struct fk_decision {
 	const char *cid; /* validated, or NULL */

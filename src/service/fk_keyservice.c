@@ -61,22 +61,27 @@ static uint64_t now_ns(void)
 
 /* ---- the decision log ---- */
 
-static void log_decision(struct fk_keyservice *ks, const struct fk_decision *d)
+/* false only when the line could not be built: the caller must not release then. */
+static bool log_decision(struct fk_keyservice *ks, const struct fk_decision *d)
 {
 	struct timespec rt;
 	char line[FK_DECISION_LINE_MAX];
+	bool ok = true;
 
 	ks->decision_seq++;
-	if (d->released)
+	if (ks->cfg.log != NULL) {
+		clock_gettime(CLOCK_REALTIME, &rt);
+		ok = fk_decision_format(d, ks->decision_seq, &rt, &ks->clock, line, sizeof(line));
+		if (ok)
+			ks->cfg.log(ks->cfg.log_arg, line);
+		fk_wipe(line, sizeof(line)); /* no secret in it, but peer data need not linger */
+	}
+	/* Counted as what the app gets: a release that could not be logged is withdrawn. */
+	if (d->released && ok)
 		ks->stats.released++;
 	else
 		ks->stats.refused++;
-	if (ks->cfg.log == NULL)
-		return;
-	clock_gettime(CLOCK_REALTIME, &rt);
-	if (fk_decision_format(d, ks->decision_seq, &rt, &ks->clock, line, sizeof(line)))
-		ks->cfg.log(ks->cfg.log_arg, line);
-	fk_wipe(line, sizeof(line)); /* no secret in it, but peer data need not linger */
+	return ok;
 }
 
 /* ---- sessions ---- */
@@ -316,7 +321,7 @@ static void handle_exchange(void *arg, const struct fk_ttrpc_call *call,
 	size_t msg3_len = 0, key_len = 0, record_len = 0;
 	bool expired = false;
 	fusekey_status st;
-	char rule[FUSEKEY_CONTAINER_ID_MAX + 48];
+	char rule[FK_DECISION_RULE_MAX];
 
 	memset(&dh, 0, sizeof(dh));
 	memset(&pd, 0, sizeof(pd));
@@ -428,7 +433,15 @@ static void handle_exchange(void *arg, const struct fk_ttrpc_call *call,
 	d.released = true;
 	d.reason = "allowed";
 log:
-	log_decision(ks, &d);
+	/* No key leaves unlogged: a release whose line cannot be built is withdrawn. */
+	if (!log_decision(ks, &d) && d.released) {
+		if (rep->payload != NULL)
+			fk_wipe(rep->payload, rep->payload_len);
+		free(rep->payload);
+		rep->payload = NULL;
+		rep->payload_len = 0;
+		reply_status(rep, FK_TTRPC_INTERNAL, "internal error");
+	}
 	if (record != NULL) {
 		fk_wipe(record, record_len);
 		free(record);
@@ -507,11 +520,13 @@ void fk_keyservice_stats(const struct fk_keyservice *ks, struct fk_keyservice_st
 	*st = ks->stats;
 }
 
-void fk_keyservice_prepare(struct fk_keyservice *ks)
+uint64_t fk_keyservice_prepare(struct fk_keyservice *ks)
 {
 	if (ks == NULL)
-		return;
+		return 0;
 	sessions_sweep(ks, now_ns());
+	/* On failure e is wiped and not ready: Open then makes its own. */
 	if (!ks->ready->ready && fk_dh_ephemeral_make(ks->ready) != FUSEKEY_OK)
-		FK_WIPE(*ks->ready); /* Open makes its own then */
+		ks->ready->ready = 0;
+	return ks->stats.sessions != 0 ? ks->next_expiry_ns : 0;
 }

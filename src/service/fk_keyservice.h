@@ -68,8 +68,11 @@ void fk_keyservice_stats(const struct fk_keyservice *ks, struct fk_keyservice_st
  * Make ahead what the next Open needs (its ephemeral key pair, ~13 us), and
  * wipe expired sessions. For the server loop's quiet moments
  * (fk_ttrpc_server_config.after_events), so that the work is off the
- * latency path; Open still works without it. NULL allowed.
+ * latency path; Open still works without it. Returns when it should run
+ * again to wipe the next session that expires (CLOCK_MONOTONIC ns; 0 = none
+ * open): an abandoned session's key lives no longer than its TTL, requests
+ * or not. NULL allowed (returns 0).
  */
-void fk_keyservice_prepare(struct fk_keyservice *ks);
+uint64_t fk_keyservice_prepare(struct fk_keyservice *ks);
 
 #endif

@@ -312,9 +312,12 @@ out:
  * Read without sleeping for up to spin_us. A yield that took long means
  * others wanted this CPU: stop, sleeping is cheaper for everyone then.
  */
-static fusekey_status spin(struct fk_ttrpc_client *c, const struct call *k)
+static fusekey_status spin(struct fk_ttrpc_client *c, const struct call *k, uint64_t deadline)
 {
 	uint64_t now = mono_ns(), until = now + c->spin_us * 1000ull;
+
+	if (deadline != 0 && deadline < until)
+		until = deadline; /* the call's deadline bounds the spin too */
 
 	while (!k->done && c->dead == FUSEKEY_OK && now < until) {
 		uint64_t before;
@@ -340,7 +343,7 @@ static fusekey_status do_wait(struct fk_ttrpc_client *c, uint32_t stream_id, uin
 	if (k == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	if (c->spin_us != 0)
-		st = spin(c, k);
+		st = spin(c, k, deadline);
 	while (st == FUSEKEY_OK && !k->done) {
 		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
 		int r;

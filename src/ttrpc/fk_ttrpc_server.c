@@ -78,6 +78,8 @@ struct fk_ttrpc_server {
 	atomic_size_t n_conns;
 	uint64_t next_conn_id;
 	uint64_t accept_resume_ns; /* 0: accepting */
+	uint64_t hook_due_ns;      /* when after_events asked to run again; 0: not */
+	bool served;               /* a handler ran in the current batch */
 	uint64_t timeout_ns;
 	uint8_t rbuf[READ_BUF];
 };
@@ -379,6 +381,7 @@ static void dispatch(struct fk_ttrpc_server *s, struct conn *c, uint32_t stream_
 		goto out;
 	}
 	m->handler(m->arg, &call, &rep);
+	s->served = true;
 	reply(c, stream_id, rep.code, rep.message, rep.payload, rep.payload_len);
 	if (rep.payload != NULL) {
 		fk_wipe(rep.payload, rep.payload_len);
@@ -662,6 +665,8 @@ static int wait_ms(const struct fk_ttrpc_server *s)
 		next = s->head->deadline_ns;
 	if (s->accept_resume_ns != 0 && s->accept_resume_ns < next)
 		next = s->accept_resume_ns;
+	if (s->hook_due_ns != 0 && s->hook_due_ns < next)
+		next = s->hook_due_ns;
 	if (next == UINT64_MAX)
 		return -1;
 	now = mono_ns();
@@ -710,10 +715,14 @@ fusekey_status fk_ttrpc_server_run(struct fk_ttrpc_server *s)
 		expire(s);
 		if (stop)
 			return FUSEKEY_OK;
-		if (n > 0) {
+		/* Spin and prepare only after real work: a flood of refused connections buys nothing. */
+		if (s->served) {
+			s->served = false;
 			if (s->cfg.after_events != NULL)
-				s->cfg.after_events(s->cfg.after_arg);
+				s->hook_due_ns = s->cfg.after_events(s->cfg.after_arg);
 			spin_until = s->cfg.spin_us != 0 ? mono_ns() + s->cfg.spin_us * 1000ull : 0;
+		} else if (s->hook_due_ns != 0 && mono_ns() >= s->hook_due_ns) {
+			s->hook_due_ns = s->cfg.after_events(s->cfg.after_arg);
 		}
 	}
 }

@@ -98,19 +98,22 @@ struct fk_ttrpc_server_config {
 	void (*log)(void *arg, const char *line);
 	void *log_arg;
 	/*
-	 * Optional: called after each batch of events has been handled, before
-	 * the loop waits again: work made ahead here (the key service's next key
-	 * pair) is off the latency path of the next request.
+	 * Optional: called after a batch of events in which a method handler
+	 * ran, before the loop waits again — work made ahead here (the key
+	 * service's next key pair) is off the latency path of the next request.
+	 * It returns when it wants to run again even if no request comes
+	 * (CLOCK_MONOTONIC ns; 0 = not before the next request): the loop wakes
+	 * for it then (the key service wipes expired sessions on time).
 	 */
-	void (*after_events)(void *arg);
+	uint64_t (*after_events)(void *arg);
 	void *after_arg;
 	/*
-	 * After handling events, keep polling (epoll_wait with no timeout,
+	 * After a batch in which a handler ran, keep polling (epoll_wait with no timeout,
 	 * yielding the CPU between polls) this long before sleeping. A reply's
 	 * follow-up request (the Exchange after an Open) then finds the loop
 	 * awake instead of paying a sleeping CPU's wake-up, 20-40 us on a VM
-	 * that halts idle vCPUs. Bounded, and only after activity: an idle
-	 * server still uses no CPU. 0 (default) = sleep at once; at most
+	 * that halts idle vCPUs. Bounded, and only after a served request (not
+	 * after refused or closing connections): an idle server uses no CPU. 0 (default) = sleep at once; at most
 	 * FK_TTRPC_MAX_SPIN_US.
 	 */
 	uint32_t spin_us;

@@ -86,7 +86,16 @@ struct fx {
 	pthread_mutex_t mu;
 	char log[16384];
 	size_t log_len;
+	/* the loop's spin and after_events hook (fx_after), for fx_start */
+	uint32_t spin_us;
+	bool use_after;
+	atomic_uint after_calls;     /* hook runs */
+	atomic_uint after_saw_calls; /* the handler count the last run saw */
+	atomic_bool after_wrong_thread;
+	atomic_uint after_rearm; /* the hook asks to run again 30 ms later this many times */
 };
+
+static uint64_t fx_after(void *arg);
 
 static void fx_log(void *arg, const char *line)
 {
@@ -143,6 +152,11 @@ static void fx_start(struct fx *f, uint32_t max_request, uint32_t conn_timeout_m
 	cfg.accept_arg = f;
 	cfg.log = fx_log;
 	cfg.log_arg = f;
+	cfg.spin_us = f->spin_us;
+	if (f->use_after) {
+		cfg.after_events = fx_after;
+		cfg.after_arg = f;
+	}
 	EXPECT_OK(fk_ttrpc_listen_unix(f->path, 0600, &fd));
 	EXPECT_OK(fk_ttrpc_server_new(&cfg, fd, &f->srv));
 	assert_int_equal(pthread_create(&f->th, NULL, fx_thread, f), 0);
@@ -1315,6 +1329,389 @@ static void test_client_eof_after_reply(void **state)
 	close(lfd);
 }
 
+/* ---- spinning and the after_events hook ---- */
+
+/* CPU time (ns) of a thread of this process. */
+static uint64_t thread_cpu_ns(pthread_t th)
+{
+	clockid_t cid;
+	struct timespec ts;
+	assert_int_equal(pthread_getcpuclockid(th, &cid), 0);
+	assert_int_equal(clock_gettime(cid, &ts), 0);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t fx_after(void *arg)
+{
+	struct fx *f = arg;
+	if (!pthread_equal(pthread_self(), f->th))
+		atomic_store(&f->after_wrong_thread, true);
+	atomic_store(&f->after_saw_calls, atomic_load(&f->cnt.calls));
+	atomic_fetch_add(&f->after_calls, 1);
+	if (atomic_load(&f->after_rearm) > 0) {
+		struct timespec ts;
+		atomic_fetch_sub(&f->after_rearm, 1);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 30000000u;
+	}
+	return 0;
+}
+
+/* Wait until the hook has run after the handler's nth call. */
+static void wait_after_saw(struct fx *f, unsigned n)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+	while (atomic_load(&f->after_saw_calls) < n) {
+		if (now_ms() > end)
+			fail_msg("after_events did not run after call %u", n);
+		sleep_ms(1);
+	}
+}
+
+static void test_server_spin_bound(void **state)
+{
+	struct fx *f = *state;
+	struct fk_ttrpc_server_config cfg;
+	struct fk_ttrpc_server *s = (struct fk_ttrpc_server *)1;
+	const uint32_t bad[] = {FK_TTRPC_MAX_SPIN_US + 1, 1000000, UINT32_MAX};
+	int fd;
+
+	memset(&cfg, 0, sizeof(cfg));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cfg.spin_us = bad[i];
+		EXPECT_OK(fk_ttrpc_listen_unix(f->path, 0600, &fd));
+		EXPECT_STATUS(fk_ttrpc_server_new(&cfg, fd, &s), FUSEKEY_ERR_INVALID_PARAMETER);
+		assert_null(s);
+		unlink(f->path);
+	}
+	/* the bound itself is allowed, and the server serves */
+	f->spin_us = FK_TTRPC_MAX_SPIN_US;
+	fx_start(f, 0, 0, 0);
+	{
+		struct fk_ttrpc_client *c;
+		EXPECT_OK(fk_ttrpc_client_connect(f->path, &c));
+		EXPECT_OK(echo_call(c, "at the bound", 10 * SEC));
+		fk_ttrpc_client_free(c);
+	}
+}
+
+/*
+ * after_events runs on the loop thread after the events it follows were
+ * handled (the handler's count is already up), and not while nothing
+ * happens.
+ */
+static void test_after_events_hook(void **state)
+{
+	struct fx *f = *state;
+	struct fk_ttrpc_client *c;
+	unsigned n;
+
+	f->use_after = true;
+	fx_start(f, 0, 0, 0);
+	sleep_ms(100);
+	assert_int_equal(atomic_load(&f->after_calls), 0); /* idle: no events, no calls */
+	EXPECT_OK(fk_ttrpc_client_connect(f->path, &c));
+	EXPECT_OK(echo_call(c, "one", 10 * SEC));
+	wait_after_saw(f, 1);
+	assert_true(atomic_load(&f->after_calls) > 0);
+	EXPECT_OK(echo_call(c, "two", 10 * SEC));
+	EXPECT_OK(echo_call(c, "three", 10 * SEC));
+	wait_after_saw(f, 3);
+	assert_false(atomic_load(&f->after_wrong_thread));
+	/* quiet again: no more calls */
+	sleep_ms(50);
+	n = atomic_load(&f->after_calls);
+	sleep_ms(200);
+	assert_int_equal(atomic_load(&f->after_calls), n);
+	fk_ttrpc_client_free(c);
+}
+
+/*
+ * Refused connections are not work: no hook, no spin (a flood of them must
+ * not buy the flooder the loop's CPU).
+ */
+static void test_after_events_not_for_refused(void **state)
+{
+	struct fx *f = *state;
+
+	f->refuse_uid = (long)getuid();
+	f->use_after = true;
+	f->spin_us = 10000;
+	fx_start(f, 0, 0, 0);
+	for (int i = 0; i < 20; i++) {
+		struct fk_ttrpc_client *c;
+		struct fk_ttrpc_result r;
+		EXPECT_OK(fk_ttrpc_client_connect(f->path, &c));
+		EXPECT_STATUS(fk_ttrpc_client_call(c, ECHO_SERVICE, "Echo", NULL, 0, NULL, 0,
+						   10 * SEC, &r),
+			      FUSEKEY_ERR_UNAVAILABLE);
+		fk_ttrpc_client_free(c);
+	}
+	assert_true(fx_log_has(f, "refused: peer not allowed"));
+	sleep_ms(50);
+	assert_int_equal(atomic_load(&f->after_calls), 0);
+}
+
+/* The hook's returned deadline wakes the loop without any request. */
+static void test_after_events_deadline(void **state)
+{
+	struct fx *f = *state;
+	struct fk_ttrpc_client *c;
+
+	f->use_after = true;
+	atomic_store(&f->after_rearm, 2);
+	fx_start(f, 0, 0, 0);
+	EXPECT_OK(fk_ttrpc_client_connect(f->path, &c));
+	EXPECT_OK(echo_call(c, "one", 10 * SEC));
+	wait_after_saw(f, 1);
+	/* after the request: 1 run, then 2 more at 30 ms intervals, then none */
+	sleep_ms(300);
+	assert_int_equal(atomic_load(&f->after_calls), 3);
+	assert_int_equal(atomic_load(&f->after_rearm), 0);
+	assert_false(atomic_load(&f->after_wrong_thread));
+	fk_ttrpc_client_free(c);
+}
+
+/*
+ * A server that spins 10 ms after activity: calls work, and once the window
+ * has passed its loop thread sleeps again (CPU time flat: a behaviour
+ * check, not a speed target). Before any activity it does not spin at all.
+ */
+static void test_server_spin_then_sleeps(void **state)
+{
+	struct fx *f = *state;
+	struct fk_ttrpc_client *c;
+	uint64_t a, b;
+
+	f->spin_us = 10000;
+	f->use_after = true;
+	fx_start(f, 0, 0, 0);
+	sleep_ms(50);
+	a = thread_cpu_ns(f->th);
+	sleep_ms(200);
+	b = thread_cpu_ns(f->th);
+	printf("# loop thread before any call: %.3f ms of CPU in 200 ms\n", (double)(b - a) / 1e6);
+	assert_true(b - a < 5000000u);
+
+	EXPECT_OK(fk_ttrpc_client_connect(f->path, &c));
+	for (int i = 0; i < 20; i++)
+		EXPECT_OK(echo_call(c, "spun", 10 * SEC)); /* each reply finds the loop awake */
+	a = thread_cpu_ns(f->th);
+	sleep_ms(100);
+	b = thread_cpu_ns(f->th);
+	printf("# loop thread in the 100 ms after the calls: %.3f ms of CPU\n",
+	       (double)(b - a) / 1e6);
+	a = b;
+	sleep_ms(300);
+	b = thread_cpu_ns(f->th);
+	printf("# loop thread in the 300 ms after that: %.3f ms of CPU\n", (double)(b - a) / 1e6);
+	assert_true(b - a < 5000000u);
+	/* still serving, and still a sleeper afterwards (a second round) */
+	EXPECT_OK(echo_call(c, "again", 10 * SEC));
+	sleep_ms(100);
+	a = thread_cpu_ns(f->th);
+	sleep_ms(300);
+	b = thread_cpu_ns(f->th);
+	assert_true(b - a < 5000000u);
+	assert_false(atomic_load(&f->after_wrong_thread));
+	fk_ttrpc_client_free(c);
+}
+
+/* Connection deadlines still fire while the server spins (and after). */
+static void test_server_spin_keeps_deadlines(void **state)
+{
+	struct fx *f = *state;
+	int fd;
+
+	f->spin_us = FK_TTRPC_MAX_SPIN_US;
+	fx_start(f, 0, 150, 0); /* idle connections dropped after 150 ms */
+	fd = raw_connect(f->path);
+	expect_echo(fd, 1);
+	assert_true(raw_wait_eof(fd)); /* dropped for idleness */
+	wait_log(f, "idle timeout");
+	close(fd);
+	wait_connections(f, 0);
+}
+
+/* The client: spin clamped, calls fine with it on, pipelined ones too. */
+static void test_client_spin_calls(void **state)
+{
+	struct fx *f = *state;
+	struct fk_ttrpc_client *c;
+	const uint32_t spins[] = {1, 300, FK_TTRPC_MAX_SPIN_US, FK_TTRPC_MAX_SPIN_US + 1, UINT32_MAX,
+				  0};
+	uint32_t ids[20];
+
+	fx_start(f, 0, 0, 0);
+	EXPECT_OK(fk_ttrpc_client_connect(f->path, &c));
+	fk_ttrpc_client_set_spin(NULL, 300); /* allowed, nothing happens */
+	for (size_t i = 0; i < sizeof(spins) / sizeof(spins[0]); i++) {
+		fk_ttrpc_client_set_spin(c, spins[i]);
+		EXPECT_OK(echo_call(c, "spinning", 10 * SEC));
+		EXPECT_OK(echo_call(c, "no deadline", 0));
+	}
+	/* waiting for the last of 20: the others' replies arrive during its spin */
+	fk_ttrpc_client_set_spin(c, FK_TTRPC_MAX_SPIN_US);
+	for (uint32_t i = 0; i < 20; i++) {
+		char pl[16];
+		int n = snprintf(pl, sizeof(pl), "p%u", i);
+		EXPECT_OK(fk_ttrpc_client_send(c, ECHO_SERVICE, "Echo", (const uint8_t *)pl,
+					       (size_t)n, NULL, 0, 0, &ids[i]));
+	}
+	for (uint32_t i = 20; i-- > 0;) {
+		struct fk_ttrpc_result r;
+		char pl[16];
+		int n = snprintf(pl, sizeof(pl), "p%u", i);
+		EXPECT_OK(fk_ttrpc_client_wait(c, ids[i], 10 * SEC, &r));
+		assert_int_equal(r.payload_len, (size_t)n);
+		assert_memory_equal(r.payload, pl, (size_t)n);
+		fk_ttrpc_result_free(&r);
+	}
+	fk_ttrpc_client_free(c);
+}
+
+/* A hand-made server on a thread: accept, read one request, wait, then act. */
+struct late_srv {
+	int lfd;
+	long delay_ms;
+	bool answer; /* else close without answering */
+	pthread_t th;
+};
+
+static void *late_srv_main(void *arg)
+{
+	struct late_srv *l = arg;
+	struct fk_ttrpc_request_msg m;
+	uint8_t *body;
+	size_t len;
+	uint32_t id;
+	int sfd = accept4(l->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (sfd < 0)
+		return NULL;
+	id = srv_read_request(sfd, &m);
+	sleep_ms(l->delay_ms);
+	if (l->answer) {
+		EXPECT_OK(fk_ttrpc_response_encode(FK_TTRPC_OK, NULL, m.payload, m.payload_len,
+						   &body, &len));
+		raw_frame(sfd, (uint32_t)len, id, FK_TTRPC_TYPE_RESPONSE, body, len);
+		free(body);
+	}
+	fk_ttrpc_request_msg_free(&m);
+	close(sfd);
+	return NULL;
+}
+
+/* A reply that comes well after the spin window: the client has gone to poll() and gets it. */
+static void test_client_spin_reply_after_window(void **state)
+{
+	struct fx *f = *state;
+	struct late_srv l = {.delay_ms = 60, .answer = true};
+	struct fk_ttrpc_client *c;
+	uint64_t t0;
+
+	EXPECT_OK(fk_ttrpc_listen_unix(f->path, 0600, &l.lfd));
+	assert_int_equal(pthread_create(&l.th, NULL, late_srv_main, &l), 0);
+	EXPECT_OK(fk_ttrpc_client_connect(f->path, &c));
+	fk_ttrpc_client_set_spin(c, 1000); /* 1 ms of spin, the reply in 60 ms */
+	t0 = now_ms();
+	EXPECT_OK(echo_call(c, "late but fine", 10 * SEC));
+	assert_true(now_ms() - t0 >= 50);
+	assert_int_equal(pthread_join(l.th, NULL), 0);
+	fk_ttrpc_client_free(c);
+	close(l.lfd);
+}
+
+/* The peer closes with the call in flight, during the spin: an error at once, not a timeout. */
+static void test_client_spin_peer_closes(void **state)
+{
+	struct fx *f = *state;
+	struct late_srv l = {.delay_ms = 0, .answer = false};
+	struct fk_ttrpc_client *c;
+	fusekey_status st;
+	uint64_t t0;
+
+	EXPECT_OK(fk_ttrpc_listen_unix(f->path, 0600, &l.lfd));
+	assert_int_equal(pthread_create(&l.th, NULL, late_srv_main, &l), 0);
+	EXPECT_OK(fk_ttrpc_client_connect(f->path, &c));
+	fk_ttrpc_client_set_spin(c, FK_TTRPC_MAX_SPIN_US);
+	t0 = now_ms();
+	st = echo_call(c, "x", 10 * SEC);
+	assert_int_equal(pthread_join(l.th, NULL), 0);
+	EXPECT_STATUS(st, FUSEKEY_ERR_UNAVAILABLE); /* no reply had come on it */
+	assert_true(now_ms() - t0 < 5000);
+	fk_ttrpc_client_free(c);
+	close(l.lfd);
+}
+
+/* A call with the spin at any setting, on a server that never answers. */
+struct silent_call {
+	struct fk_ttrpc_client *c;
+	int64_t timeout;
+	fusekey_status st;
+	uint64_t ms;
+	uint64_t cpu_ns; /* the calling thread's CPU time for the call */
+	atomic_bool done;
+};
+
+static void *silent_call_main(void *arg)
+{
+	struct silent_call *s = arg;
+	uint64_t t0 = now_ms(), c0 = thread_cpu_ns(pthread_self());
+	s->st = echo_call(s->c, "anyone?", s->timeout);
+	s->ms = now_ms() - t0;
+	s->cpu_ns = thread_cpu_ns(pthread_self()) - c0;
+	atomic_store(&s->done, true);
+	return NULL;
+}
+
+/*
+ * A server that accepts and never answers: TIMEOUT, with the spin on, at
+ * the deadline; a spin asked far past the bound is clamped (a call whose
+ * spin were 4,295 s would not come back for an hour, nor sleep). The spin
+ * also stops at the first sched_yield() that took > 20 us, so on a busy
+ * machine the clamp may not be what ends it: these bounds hold either way.
+ */
+static void test_client_spin_timeout(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t spins[] = {300, FK_TTRPC_MAX_SPIN_US, UINT32_MAX};
+	int lfd;
+
+	EXPECT_OK(fk_ttrpc_listen_unix(f->path, 0600, &lfd));
+	for (size_t i = 0; i < sizeof(spins) / sizeof(spins[0]); i++) {
+		struct silent_call s = {.timeout = 50 * 1000000LL};
+		pthread_t th;
+		uint64_t end;
+		int sfd;
+
+		EXPECT_OK(fk_ttrpc_client_connect(f->path, &s.c));
+		sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		assert_true(sfd >= 0);
+		fk_ttrpc_client_set_spin(s.c, spins[i]);
+		atomic_init(&s.done, false);
+		assert_int_equal(pthread_create(&th, NULL, silent_call_main, &s), 0);
+		end = now_ms() + WAIT_MS;
+		while (!atomic_load(&s.done)) {
+			if (now_ms() > end)
+				fail_msg("a call with spin %u did not time out in %d ms", spins[i],
+					 WAIT_MS);
+			sleep_ms(5);
+		}
+		assert_int_equal(pthread_join(th, NULL), 0);
+		EXPECT_STATUS(s.st, FUSEKEY_ERR_TIMEOUT);
+		assert_true(s.ms >= 49);
+		printf("# spin %u us: TIMEOUT (50 ms) after %llu ms, %.3f ms of CPU\n", spins[i],
+		       (unsigned long long)s.ms, (double)s.cpu_ns / 1e6);
+		assert_true(s.ms < 2000);
+		/* at most the clamped spin (10 ms) of busy waiting, then asleep in poll() */
+		assert_true(s.cpu_ns < 40000000u);
+		fk_ttrpc_client_free(s.c);
+		close(sfd);
+	}
+	close(lfd);
+}
+
 /* ---- the listening socket ---- */
 
 static void test_listen_unix(void **state)
@@ -1532,12 +1929,22 @@ int main(int argc, char **argv)
 		T(test_write_queue_cap),
 		T(test_max_connections),
 		T(test_accept_peer),
+		T(test_after_events_not_for_refused),
+		T(test_after_events_deadline),
 		T(test_1000_connections),
 		T(test_client_unavailable),
 		T(test_client_timeout_and_late_reply),
 		T(test_client_eof_after_reply),
 		T(test_listen_unix),
 		T(test_server_new_checks),
+		T(test_server_spin_bound),
+		T(test_after_events_hook),
+		T(test_server_spin_then_sleeps),
+		T(test_server_spin_keeps_deadlines),
+		T(test_client_spin_calls),
+		T(test_client_spin_reply_after_window),
+		T(test_client_spin_peer_closes),
+		T(test_client_spin_timeout),
 		T(test_process_sigterm_rss_idle),
 #undef T
 	};

@@ -9,6 +9,7 @@
  *    truncation, bit flips, counter exhaustion;
  *  - the peer check: every mismatch reason, order, several expectations;
  *  - building blocks: KDF KAT, make_target_info, the LAv2 proto spec, KAT keys.
+ *  - key pairs made ahead (fk_dh_ephemeral): used, single use, wiped, refused late.
  * Tampering with handshake messages is in dh_tamper_test.c.
  */
 #include <stdio.h>
@@ -2911,6 +2912,246 @@ static void test_kat_key_one_gives_generator(void **state)
 }
 
 /* ================================================================== */
+/* 6. Key pairs made ahead (fk_dh_ephemeral)                          */
+/* ================================================================== */
+
+static void eph_make(struct fk_dh_ephemeral *e)
+{
+	memset(e, 0x5A, sizeof(*e));
+	EXPECT_OK(fk_dh_ephemeral_make(e));
+	assert_int_equal(e->ready, 1);
+}
+
+/*
+ * Both sides take a key pair made ahead: the handshake completes, msg1.g_a
+ * and msg2.g_b are those public keys, the key pairs are wiped once moved,
+ * and the AEK is the one their private keys give (computed here), so the
+ * sessions really used them.
+ */
+static void ephemeral_handshake(enum fk_dh_version v)
+{
+	struct pair pp;
+	struct fk_dh_session r, i;
+	struct fk_dh_ephemeral er, ei, er_copy, ei_copy;
+	struct transcript t;
+	uint8_t sh[32], aek[16], out[16];
+
+	pair_new(&pp);
+	eph_make(&er);
+	eph_make(&ei);
+	er_copy = er;
+	ei_copy = ei;
+	sess_init(&r, FK_DH_ROLE_RESPONDER);
+	sess_init(&i, FK_DH_ROLE_INITIATOR);
+	EXPECT_OK(fk_dh_use_ephemeral(&r, &er));
+	EXPECT_OK(fk_dh_use_ephemeral(&i, &ei));
+	assert_true(th_all_zero(&er, sizeof(er)));
+	assert_true(th_all_zero(&ei, sizeof(ei)));
+	/* the session is still fresh: only its key pair is set */
+	assert_int_equal(fk_dh_state(&r), FK_DH_STATE_RESET);
+	assert_int_equal(fk_dh_state(&i), FK_DH_STATE_INITIATOR_WAIT_M1);
+	run_handshake(v, &pp, &r, &i, NULL, 0, &t);
+	assert_memory_equal(t.m1.g_a, er_copy.pub, 64);
+	assert_memory_equal(t.m2.g_b, ei_copy.pub, 64);
+	/* private keys are wiped once used, as with generated ones */
+	assert_true(th_all_zero(r.priv, sizeof(r.priv)));
+	assert_true(th_all_zero(i.priv, sizeof(i.priv)));
+	EXPECT_OK(fk_p256_ecdh(er_copy.priv, ei_copy.pub, sh));
+	kdf_ref(sh, "AEK", aek);
+	check_both(&pp, &r, &i);
+	EXPECT_OK(fk_dh_export_aek(&r, out));
+	assert_memory_equal(out, aek, 16);
+	EXPECT_OK(fk_dh_export_aek(&i, out));
+	assert_memory_equal(out, aek, 16);
+	transcript_free(&t);
+	fk_wipe(&er_copy, sizeof(er_copy));
+	fk_wipe(&ei_copy, sizeof(ei_copy));
+	pair_free(&pp);
+}
+
+static void test_ephemeral_lav1_handshake(void **state)
+{
+	(void)state;
+	ephemeral_handshake(FK_DH_LAV1);
+}
+
+static void test_ephemeral_lav2_handshake(void **state)
+{
+	(void)state;
+	ephemeral_handshake(FK_DH_LAV2);
+}
+
+/* One side prepared, the other generating its own: still a handshake. */
+static void test_ephemeral_one_side_only(void **state)
+{
+	(void)state;
+	for (int side = 0; side < 2; side++) {
+		struct pair pp;
+		struct fk_dh_session r, i;
+		struct fk_dh_ephemeral e;
+		struct transcript t;
+		uint8_t pub[64];
+
+		pair_new(&pp);
+		eph_make(&e);
+		memcpy(pub, e.pub, 64);
+		sess_init(&r, FK_DH_ROLE_RESPONDER);
+		sess_init(&i, FK_DH_ROLE_INITIATOR);
+		EXPECT_OK(fk_dh_use_ephemeral(side == 0 ? &r : &i, &e));
+		run_handshake(FK_DH_VERSION_DEFAULT, &pp, &r, &i, NULL, 0, &t);
+		if (side == 0) {
+			assert_memory_equal(t.m1.g_a, pub, 64);
+			assert_memory_not_equal(t.m2.g_b, pub, 64);
+		} else {
+			assert_memory_equal(t.m2.g_b, pub, 64);
+			assert_memory_not_equal(t.m1.g_a, pub, 64);
+		}
+		check_both(&pp, &r, &i);
+		transcript_free(&t);
+		pair_free(&pp);
+	}
+}
+
+static void test_ephemeral_make_twice_differs(void **state)
+{
+	(void)state;
+	struct fk_dh_ephemeral a, b;
+	uint8_t pub[64];
+
+	eph_make(&a);
+	eph_make(&b);
+	assert_memory_not_equal(a.priv, b.priv, sizeof(a.priv));
+	assert_memory_not_equal(a.pub, b.pub, sizeof(a.pub));
+	/* each pub is its priv's public key */
+	EXPECT_OK(fk_p256_public(a.priv, pub));
+	assert_memory_equal(pub, a.pub, 64);
+	EXPECT_OK(fk_p256_public(b.priv, pub));
+	assert_memory_equal(pub, b.pub, 64);
+	EXPECT_STATUS(fk_dh_ephemeral_make(NULL), FUSEKEY_ERR_INVALID_PARAMETER);
+	fk_wipe(&a, sizeof(a));
+	fk_wipe(&b, sizeof(b));
+}
+
+/* A refused use: the status, the session wiped, and e all zero. */
+static void use_refused(struct fk_dh_session *s, struct fk_dh_ephemeral *e, fusekey_status want)
+{
+	EXPECT_STATUS(fk_dh_use_ephemeral(s, e), want);
+	assert_wiped(s);
+	if (e != NULL)
+		assert_true(th_all_zero(e, sizeof(*e)));
+}
+
+/* Only right after fk_dh_init, in either role: every later state refuses. */
+static void test_ephemeral_wrong_state_refused(void **state)
+{
+	(void)state;
+	struct pair pp;
+	struct fk_dh_session r, i, s;
+	struct fk_dh_ephemeral e;
+	struct fk_dh_msg1 m1;
+	struct fk_dh_msg2 m2;
+	uint8_t d[32];
+
+	pair_new(&pp);
+	/* responder after gen_msg1 (WAIT_M2) */
+	sess_init(&r, FK_DH_ROLE_RESPONDER);
+	EXPECT_OK(fk_dh_responder_gen_msg1(&r, pp.pr, &m1));
+	eph_make(&e);
+	use_refused(&r, &e, FUSEKEY_ERR_INVALID_STATE);
+	/* initiator after proc_msg1 (WAIT_M3) */
+	sess_init(&r, FK_DH_ROLE_RESPONDER);
+	sess_init(&i, FK_DH_ROLE_INITIATOR);
+	EXPECT_OK(fk_dh_responder_gen_msg1(&r, pp.pr, &m1));
+	EXPECT_OK(fk_dh_initiator_proc_msg1(&i, pp.pi, FK_DH_VERSION_DEFAULT, &m1, &m2));
+	eph_make(&e);
+	use_refused(&i, &e, FUSEKEY_ERR_INVALID_STATE);
+	/* ACTIVE and PEER_CHECKED, both roles */
+	handshake(FK_DH_VERSION_DEFAULT, &pp, &r, &i);
+	eph_make(&e);
+	use_refused(&r, &e, FUSEKEY_ERR_INVALID_STATE);
+	eph_make(&e);
+	use_refused(&i, &e, FUSEKEY_ERR_INVALID_STATE);
+	channel_up(FK_DH_VERSION_DEFAULT, &pp, &r, &i);
+	eph_make(&e);
+	use_refused(&r, &e, FUSEKEY_ERR_INVALID_STATE);
+	eph_make(&e);
+	use_refused(&i, &e, FUSEKEY_ERR_INVALID_STATE);
+	/* ERROR (a wiped session) */
+	fk_dh_wipe(&s);
+	eph_make(&e);
+	use_refused(&s, &e, FUSEKEY_ERR_INVALID_STATE);
+	/* after a KAT key, both roles */
+	kat_scalar(d, 0x21);
+	for (int role = 0; role < 2; role++) {
+		sess_init(&s, role == 0 ? FK_DH_ROLE_RESPONDER : FK_DH_ROLE_INITIATOR);
+		EXPECT_OK(fk_dh_set_kat_private_key(&s, d));
+		eph_make(&e);
+		use_refused(&s, &e, FUSEKEY_ERR_INVALID_STATE);
+	}
+	/* twice, both roles; and a KAT key after a prepared pair */
+	for (int role = 0; role < 2; role++) {
+		enum fk_dh_role ro = role == 0 ? FK_DH_ROLE_RESPONDER : FK_DH_ROLE_INITIATOR;
+		sess_init(&s, ro);
+		eph_make(&e);
+		EXPECT_OK(fk_dh_use_ephemeral(&s, &e));
+		eph_make(&e);
+		use_refused(&s, &e, FUSEKEY_ERR_INVALID_STATE);
+		sess_init(&s, ro);
+		eph_make(&e);
+		EXPECT_OK(fk_dh_use_ephemeral(&s, &e));
+		EXPECT_STATUS(fk_dh_set_kat_private_key(&s, d), FUSEKEY_ERR_INVALID_STATE);
+		assert_wiped(&s);
+	}
+	/* the state is checked first: a wrong state with a bad e is INVALID_STATE */
+	sess_init(&r, FK_DH_ROLE_RESPONDER);
+	EXPECT_OK(fk_dh_responder_gen_msg1(&r, pp.pr, &m1));
+	memset(&e, 0, sizeof(e));
+	use_refused(&r, &e, FUSEKEY_ERR_INVALID_STATE);
+	pair_free(&pp);
+}
+
+/* Only a ready e: not made, already used (single use), or NULL. */
+static void test_ephemeral_not_ready_refused(void **state)
+{
+	(void)state;
+	struct fk_dh_session s, s2;
+	struct fk_dh_ephemeral e;
+
+	for (int role = 0; role < 2; role++) {
+		enum fk_dh_role ro = role == 0 ? FK_DH_ROLE_RESPONDER : FK_DH_ROLE_INITIATOR;
+		/* never made */
+		sess_init(&s, ro);
+		memset(&e, 0, sizeof(e));
+		use_refused(&s, &e, FUSEKEY_ERR_INVALID_PARAMETER);
+		/* key bytes present but not marked ready (0, or anything but 1) */
+		eph_make(&e);
+		e.ready = 0;
+		sess_init(&s, ro);
+		use_refused(&s, &e, FUSEKEY_ERR_INVALID_PARAMETER);
+		eph_make(&e);
+		e.ready = 2;
+		sess_init(&s, ro);
+		use_refused(&s, &e, FUSEKEY_ERR_INVALID_PARAMETER);
+		/* NULL */
+		sess_init(&s, ro);
+		use_refused(&s, NULL, FUSEKEY_ERR_INVALID_PARAMETER);
+		/* already moved into another session */
+		eph_make(&e);
+		sess_init(&s, ro);
+		sess_init(&s2, ro);
+		EXPECT_OK(fk_dh_use_ephemeral(&s, &e));
+		use_refused(&s2, &e, FUSEKEY_ERR_INVALID_PARAMETER);
+		assert_int_equal(fk_dh_state(&s), start_state(ro)); /* the first one is unharmed */
+		fk_dh_wipe(&s);
+	}
+	/* no session: refused, and e is still wiped */
+	eph_make(&e);
+	EXPECT_STATUS(fk_dh_use_ephemeral(NULL, &e), FUSEKEY_ERR_INVALID_PARAMETER);
+	assert_true(th_all_zero(&e, sizeof(e)));
+	EXPECT_STATUS(fk_dh_use_ephemeral(NULL, NULL), FUSEKEY_ERR_INVALID_PARAMETER);
+}
+
+/* ================================================================== */
 
 #define HDR_FLIP(n)                                                                        \
 	{                                                                                  \
@@ -3049,6 +3290,13 @@ int main(void)
 		cmocka_unit_test(test_kat_key_order_or_above_refused),
 		cmocka_unit_test(test_kat_key_order_minus_one_used),
 		cmocka_unit_test(test_kat_key_one_gives_generator),
+		/* 6. key pairs made ahead */
+		cmocka_unit_test(test_ephemeral_lav1_handshake),
+		cmocka_unit_test(test_ephemeral_lav2_handshake),
+		cmocka_unit_test(test_ephemeral_one_side_only),
+		cmocka_unit_test(test_ephemeral_make_twice_differs),
+		cmocka_unit_test(test_ephemeral_wrong_state_refused),
+		cmocka_unit_test(test_ephemeral_not_ready_refused),
 	};
 	return cmocka_run_group_tests_name("dh", tests, NULL, NULL);
 }

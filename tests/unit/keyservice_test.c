@@ -17,6 +17,7 @@
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,9 @@ struct world {
 	char last_log[2048];
 	unsigned log_lines;
 	bool key_logged; /* a decision line held a key: checked at teardown */
+	bool prepare_hook; /* the server loop calls fk_keyservice_prepare (as fusekeyd) */
+	uint32_t spin_us;  /* the server loop's spin (as fusekeyd) */
+	atomic_uint prepared; /* prepare_hook calls */
 	uint8_t web_key[16], job_key[16], old_key[16];
 };
 
@@ -111,6 +115,14 @@ static void *serve(void *arg)
 }
 
 
+/* fusekeyd's after_events: the next Open's key pair, made on the loop thread. */
+static uint64_t prepare_next(void *arg)
+{
+	struct world *w = arg;
+	atomic_fetch_add(&w->prepared, 1);
+	return fk_keyservice_prepare(w->ks);
+}
+
 static void make_policy(struct world *w)
 {
 	char mre_app[65], mre_other[65], signer[65], launch[65], text[1024];
@@ -156,6 +168,11 @@ static void start_service(struct world *w, uint32_t ttl_ms, size_t max_sessions)
 	memset(&sc, 0, sizeof(sc));
 	sc.methods = fk_keyservice_methods(w->ks, &sc.n_methods);
 	sc.max_request = 64 * 1024;
+	if (w->prepare_hook) {
+		sc.after_events = prepare_next;
+		sc.after_arg = w;
+	}
+	sc.spin_us = w->spin_us;
 	EXPECT_OK(fk_ttrpc_server_new(&sc, fd, &w->srv));
 	assert_int_equal(pthread_create(&w->thread, NULL, serve, w), 0);
 }
@@ -172,7 +189,8 @@ static void stop_service(struct world *w)
 	w->ks = NULL;
 }
 
-static struct world *world_new(uint32_t ttl_ms, size_t max_sessions)
+static struct world *world_new_opts(uint32_t ttl_ms, size_t max_sessions, bool prepare_hook,
+				    uint32_t spin_us)
 {
 	struct world *w = calloc(1, sizeof(*w));
 	struct fk_sgx_identity id[E_COUNT];
@@ -209,8 +227,15 @@ static struct world *world_new(uint32_t ttl_ms, size_t max_sessions)
 	o.method = FUSEKEY_METHOD_SEAL;
 	EXPECT_OK(fusekey_generate(w->ctx[E_AGENT], "old", &o, w->old_key, sizeof(w->old_key)));
 	make_policy(w);
+	w->prepare_hook = prepare_hook;
+	w->spin_us = spin_us;
 	start_service(w, ttl_ms, max_sessions);
 	return w;
+}
+
+static struct world *world_new(uint32_t ttl_ms, size_t max_sessions)
+{
+	return world_new_opts(ttl_ms, max_sessions, false, 0);
 }
 
 static void world_free(struct world *w)
@@ -652,6 +677,606 @@ static void test_restart_serves_same_key(void **state)
 	assert_memory_equal(key, w->web_key, 16);
 }
 
+/* ---- session ids, sweeps and key pairs made ahead ---- */
+
+static unsigned sid_index(const uint8_t sid[16])
+{
+	return (unsigned)sid[0] | (unsigned)sid[1] << 8;
+}
+
+/* The handlers called directly on this thread: stats read without a race. */
+struct direct {
+	struct fk_keyservice *ks;
+	const struct fk_ttrpc_method *m;
+	size_t n;
+	struct fk_ttrpc_peer peer;
+};
+
+static void direct_new(struct world *w, uint32_t ttl_ms, size_t max_sessions, struct direct *d)
+{
+	struct fk_keyservice_config kc;
+
+	memset(d, 0, sizeof(*d));
+	memset(&kc, 0, sizeof(kc));
+	kc.platform = w->p[E_AGENT];
+	kc.policy = w->policy;
+	kc.bundle_dir = w->bundle;
+	kc.session_ttl_ms = ttl_ms;
+	kc.max_sessions = max_sessions;
+	kc.log = capture_log;
+	kc.log_arg = w;
+	EXPECT_OK(fk_keyservice_new(&kc, &d->ks));
+	d->m = fk_keyservice_methods(d->ks, &d->n);
+	d->peer.uid = 1000;
+	d->peer.pid = 77;
+	d->peer.conn_id = 5;
+}
+
+static uint32_t direct_call(struct direct *d, const char *method, const uint8_t *pl, size_t len,
+			    struct fk_ttrpc_reply *rep)
+{
+	struct fk_ttrpc_request_msg req;
+	struct fk_ttrpc_call call;
+
+	memset(&req, 0, sizeof(req));
+	req.service = (char *)(uintptr_t)FK_KEYSERVICE_NAME;
+	req.method = (char *)(uintptr_t)method;
+	req.payload = (uint8_t *)(uintptr_t)pl;
+	req.payload_len = len;
+	memset(&call, 0, sizeof(call));
+	call.stream_id = 1;
+	call.req = &req;
+	call.peer = &d->peer;
+	memset(rep, 0, sizeof(*rep));
+	rep->code = FK_TTRPC_OK;
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->m[i].method, method) == 0) {
+			d->m[i].handler(d->m[i].arg, &call, rep);
+			return rep->code;
+		}
+	fail_msg("no method %s", method);
+	return 0;
+}
+
+/* Open; returns the ttrpc code (op filled when OK). */
+static uint32_t direct_open(struct direct *d, struct opened *op)
+{
+	struct fk_ttrpc_reply rep;
+	Fusekey__V1__OpenResponse *resp;
+	uint32_t code = direct_call(d, "Open", NULL, 0, &rep);
+
+	if (code == FK_TTRPC_OK) {
+		resp = fusekey__v1__open_response__unpack(NULL, rep.payload_len, rep.payload);
+		assert_non_null(resp);
+		assert_int_equal(resp->session_id.len, 16);
+		assert_int_equal(resp->msg1.len, sizeof(op->msg1));
+		memcpy(op->sid, resp->session_id.data, 16);
+		memcpy(&op->msg1, resp->msg1.data, sizeof(op->msg1));
+		fusekey__v1__open_response__free_unpacked(resp, NULL);
+	}
+	free(rep.payload);
+	return code;
+}
+
+static uint32_t direct_exchange(struct direct *d, const uint8_t sid[16],
+				const struct fk_dh_msg2 *msg2, const char *cid)
+{
+	Fusekey__V1__ExchangeRequest req = FUSEKEY__V1__EXCHANGE_REQUEST__INIT;
+	struct fk_ttrpc_reply rep;
+	uint8_t body[1024];
+	size_t n;
+	uint32_t code;
+
+	req.session_id.data = (uint8_t *)(uintptr_t)sid;
+	req.session_id.len = 16;
+	req.msg2.data = (uint8_t *)(uintptr_t)msg2;
+	req.msg2.len = sizeof(*msg2);
+	req.container_id = (char *)(uintptr_t)cid;
+	n = fusekey__v1__exchange_request__pack(&req, body);
+	code = direct_call(d, "Exchange", body, n, &rep);
+	if (rep.payload != NULL) {
+		fk_wipe(rep.payload, rep.payload_len);
+		free(rep.payload);
+	}
+	return code;
+}
+
+static struct fk_keyservice_stats direct_stats(struct direct *d)
+{
+	struct fk_keyservice_stats st;
+	fk_keyservice_stats(d->ks, &st);
+	return st;
+}
+
+static void direct_open_ok(struct direct *d, struct opened *op)
+{
+	assert_int_equal(direct_open(d, op), FK_TTRPC_OK);
+}
+
+/* An Exchange that must be refused as an unknown session, with its log line. */
+static void direct_unknown(struct world *w, struct direct *d, const uint8_t sid[16],
+			   const struct fk_dh_msg2 *msg2)
+{
+	unsigned before = w->log_lines;
+	assert_int_equal(direct_exchange(d, sid, msg2, "web"), FK_TTRPC_NOT_FOUND);
+	assert_int_equal(w->log_lines, before + 1);
+	expect_logged(w, "\"reason\":\"unknown_session\"");
+	expect_logged(w, "\"decision\":\"refused\"");
+	expect_logged(w, "\"container\":\"web\"");
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Past 256 slots the second byte counts: little-endian, every index once, each one usable. */
+static void test_slot_index_little_endian(void **state)
+{
+	struct world *w = *state;
+	struct direct d;
+	enum { N = 300 };
+	struct opened *op = calloc(N, sizeof(*op));
+	bool seen[N] = {false};
+	struct fk_dh_msg2 msg2;
+	int high = -1;
+
+	assert_non_null(op);
+	direct_new(w, 60000, N, &d);
+	for (int i = 0; i < N; i++) {
+		direct_open_ok(&d, &op[i]);
+		unsigned k = sid_index(op[i].sid);
+		assert_true(k < N);
+		assert_false(seen[k]);
+		seen[k] = true;
+		if (k >= 256 && high < 0)
+			high = i;
+	}
+	assert_true(high >= 0);
+	/* one above 255 and one below complete; the same secret under the other byte order does not */
+	msg2_for(w, E_APP, &op[high], &msg2);
+	{
+		uint8_t swapped[16];
+		memcpy(swapped, op[high].sid, 16);
+		swapped[0] = op[high].sid[1];
+		swapped[1] = op[high].sid[0];
+		direct_unknown(w, &d, swapped, &msg2);
+	}
+	assert_int_equal(direct_exchange(&d, op[high].sid, &msg2, "web"), FK_TTRPC_OK);
+	msg2_for(w, E_APP, &op[0], &msg2);
+	assert_int_equal(direct_exchange(&d, op[0].sid, &msg2, "web"), FK_TTRPC_OK);
+	assert_int_equal(direct_stats(&d).sessions, N - 2);
+	fk_keyservice_free(d.ks);
+	free(op);
+}
+
+/* An id is the slot index (2 bytes LE, < max_sessions) and 14 random bytes. */
+static void test_session_id_carries_slot_index(void **state)
+{
+	struct world *w = *state; /* 64 sessions */
+	struct fk_ttrpc_client *c;
+	struct opened op[6];
+
+	EXPECT_OK(fk_ttrpc_client_connect(w->sock, &c));
+	for (int i = 0; i < 6; i++) {
+		call_open(c, &op[i]);
+		assert_true(sid_index(op[i].sid) < 64);
+		assert_false(th_all_zero(op[i].sid + 2, 14));
+		for (int j = 0; j < i; j++) {
+			/* open at once: different slots, different secrets, different keys */
+			assert_int_not_equal(sid_index(op[i].sid), sid_index(op[j].sid));
+			assert_memory_not_equal(op[i].sid + 2, op[j].sid + 2, 14);
+			assert_memory_not_equal(op[i].msg1.g_a, op[j].msg1.g_a, 64);
+		}
+	}
+	fk_ttrpc_client_free(c);
+}
+
+/* Every slot of the table is named by exactly one open session; a freed slot is reused. */
+static void test_every_slot_index_used_once(void **state)
+{
+	struct world *w = *state;
+	struct direct d;
+	struct opened op[64], extra;
+	struct fk_dh_msg2 msg2;
+	bool seen[64] = {false};
+
+	direct_new(w, 5000, 64, &d);
+	for (int i = 0; i < 64; i++) {
+		direct_open_ok(&d, &op[i]);
+		unsigned k = sid_index(op[i].sid);
+		assert_true(k < 64);
+		assert_false(seen[k]);
+		seen[k] = true;
+	}
+	assert_int_equal(direct_stats(&d).sessions, 64);
+	assert_int_equal(direct_open(&d, &extra), FK_TTRPC_RESOURCE_EXHAUSTED);
+	/* session 17 used up: its slot, and only it, is free again */
+	msg2_for(w, E_APP, &op[17], &msg2);
+	assert_int_equal(direct_exchange(&d, op[17].sid, &msg2, "web"), FK_TTRPC_OK);
+	assert_int_equal(direct_stats(&d).sessions, 63);
+	direct_open_ok(&d, &extra);
+	assert_int_equal(sid_index(extra.sid), sid_index(op[17].sid));
+	assert_memory_not_equal(extra.sid + 2, op[17].sid + 2, 14);
+	/* the new session works; the old id for that slot does not */
+	msg2_for(w, E_APP, &op[17], &msg2);
+	direct_unknown(w, &d, op[17].sid, &msg2);
+	msg2_for(w, E_APP, &extra, &msg2);
+	assert_int_equal(direct_exchange(&d, extra.sid, &msg2, "web"), FK_TTRPC_OK);
+	fk_keyservice_free(d.ks);
+}
+
+/*
+ * The right slot index with one random byte wrong (every byte, over the
+ * wire): refused as unknown_session. A guess that does not match the whole
+ * id takes nothing: the genuine session still completes afterwards.
+ */
+static void test_guess_with_right_index_refused(void **state)
+{
+	struct world *w = *state;
+	struct fk_ttrpc_client *c;
+	struct opened op;
+	struct fk_dh_msg2 msg2;
+	uint8_t key[32];
+
+	EXPECT_OK(fk_ttrpc_client_connect(w->sock, &c));
+	call_open(c, &op);
+	msg2_for(w, E_APP, &op, &msg2);
+	for (int k = 0; k < 16; k++) {
+		for (int bit = 0; bit < 8; bit += 7) {
+			uint8_t guess[16];
+			unsigned before = w->log_lines;
+			memcpy(guess, op.sid, 16);
+			guess[k] ^= (uint8_t)(1u << bit);
+			assert_int_equal(call_exchange(c, guess, &msg2, "web"), FK_TTRPC_NOT_FOUND);
+			assert_int_equal(w->log_lines, before + 1);
+			expect_logged(w, "\"reason\":\"unknown_session\"");
+			expect_logged(w, "\"decision\":\"refused\"");
+		}
+	}
+	assert_int_equal(call_exchange(c, op.sid, &msg2, "web"), FK_TTRPC_OK);
+	expect_logged(w, "\"decision\":\"released\"");
+	/* and now it is used up */
+	assert_int_equal(call_exchange(c, op.sid, &msg2, "web"), FK_TTRPC_NOT_FOUND);
+	expect_logged(w, "\"reason\":\"unknown_session\"");
+	fk_ttrpc_client_free(c);
+	/* the service still serves */
+	size_t len = sizeof(key);
+	EXPECT_OK(la_get(w, E_APP, "web", NULL, key, &len));
+	assert_memory_equal(key, w->web_key, 16);
+}
+
+/* The same, counted: wrong guesses leave the session in place and are refusals. */
+static void test_guesses_leave_the_session_usable(void **state)
+{
+	struct world *w = *state;
+	struct direct d;
+	struct opened op, other;
+	struct fk_dh_msg2 msg2;
+	struct fk_keyservice_stats st;
+
+	direct_new(w, 5000, 64, &d);
+	direct_open_ok(&d, &op);
+	direct_open_ok(&d, &other);
+	msg2_for(w, E_APP, &op, &msg2);
+	for (int k = 2; k < 16; k++) {
+		uint8_t guess[16];
+		memcpy(guess, op.sid, 16);
+		guess[k] ^= 0x80;
+		direct_unknown(w, &d, guess, &msg2);
+	}
+	/* the other session's index with this one's secret */
+	{
+		uint8_t mix[16];
+		memcpy(mix, op.sid, 16);
+		mix[0] = other.sid[0];
+		mix[1] = other.sid[1];
+		direct_unknown(w, &d, mix, &msg2);
+	}
+	st = direct_stats(&d);
+	assert_int_equal(st.sessions, 2);
+	assert_int_equal(st.refused, 15);
+	assert_int_equal(st.released, 0);
+	assert_int_equal(direct_exchange(&d, op.sid, &msg2, "web"), FK_TTRPC_OK);
+	st = direct_stats(&d);
+	assert_int_equal(st.sessions, 1);
+	assert_int_equal(st.released, 1);
+	msg2_for(w, E_APP, &other, &msg2);
+	assert_int_equal(direct_exchange(&d, other.sid, &msg2, "web"), FK_TTRPC_OK);
+	assert_int_equal(direct_stats(&d).sessions, 0);
+	fk_keyservice_free(d.ks);
+}
+
+/* An index past the table, or naming a free slot (whose id bytes are zero): unknown. */
+static void test_index_out_of_range_or_free_slot(void **state)
+{
+	struct world *w = *state;
+	struct direct d;
+	struct opened op;
+	struct fk_dh_msg2 msg2;
+	struct fk_ttrpc_client *c;
+	uint8_t id[16];
+	static const unsigned bad[] = {64, 65, 255, 256, 0x4000, 0xFFFF};
+
+	direct_new(w, 5000, 64, &d);
+	direct_open_ok(&d, &op);
+	msg2_for(w, E_APP, &op, &msg2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(id, op.sid, 16);
+		id[0] = (uint8_t)bad[i];
+		id[1] = (uint8_t)(bad[i] >> 8);
+		direct_unknown(w, &d, id, &msg2);
+	}
+	/* a free slot: its stored id is all zero, and so is this one's secret */
+	for (unsigned k = 0; k < 64; k++) {
+		if (k == sid_index(op.sid))
+			continue;
+		memset(id, 0, sizeof(id));
+		id[0] = (uint8_t)k;
+		direct_unknown(w, &d, id, &msg2);
+		if (k > 3)
+			break;
+	}
+	assert_int_equal(direct_stats(&d).sessions, 1);
+	assert_int_equal(direct_exchange(&d, op.sid, &msg2, "web"), FK_TTRPC_OK);
+	/* its slot is free (zeroed) now: an all-zero secret with its index is still nothing */
+	memset(id, 0, sizeof(id));
+	id[0] = op.sid[0];
+	id[1] = op.sid[1];
+	direct_unknown(w, &d, id, &msg2);
+	memset(id, 0, sizeof(id));
+	direct_unknown(w, &d, id, &msg2);
+	fk_keyservice_free(d.ks);
+
+	/* over the wire too (the served table has 64 slots) */
+	EXPECT_OK(fk_ttrpc_client_connect(w->sock, &c));
+	call_open(c, &op);
+	memcpy(id, op.sid, 16);
+	id[0] = 0xFF;
+	id[1] = 0xFF;
+	msg2_for(w, E_APP, &op, &msg2);
+	assert_int_equal(call_exchange(c, id, &msg2, "web"), FK_TTRPC_NOT_FOUND);
+	expect_logged(w, "\"reason\":\"unknown_session\"");
+	assert_int_equal(call_exchange(c, op.sid, &msg2, "web"), FK_TTRPC_OK);
+	fk_ttrpc_client_free(c);
+}
+
+/*
+ * An abandoned Open (the app never comes back, its connection closes) is
+ * wiped when its TTL passes, with no later request to trigger a sweep: the
+ * prepare hook's deadline wakes the loop.
+ */
+static void test_abandoned_session_wiped_on_time(void **state)
+{
+	struct world *w = world_new_opts(100, 64, true, 0);
+	struct fk_keyservice_stats st;
+	struct fk_ttrpc_client *c;
+	struct opened op;
+
+	(void)state;
+	EXPECT_OK(fk_ttrpc_client_connect(w->sock, &c));
+	call_open(c, &op);
+	fk_ttrpc_client_free(c);
+	usleep(400 * 1000);
+	/* stop the loop (no request came since the Open), then read its tables */
+	fk_ttrpc_server_stop(w->srv);
+	pthread_join(w->thread, NULL);
+	fk_keyservice_stats(w->ks, &st);
+	assert_int_equal(st.opened, 1);
+	assert_int_equal(st.sessions, 0);
+	fk_ttrpc_server_free(w->srv);
+	w->srv = NULL;
+	fk_keyservice_free(w->ks);
+	w->ks = NULL;
+	world_free(w);
+}
+
+/*
+ * As fusekeyd runs it (prepare after each batch of events, spin after
+ * activity): every Open gets a key pair of its own, and deliveries work.
+ */
+static void test_prepared_key_pairs_single_use(void **state)
+{
+	struct world *w = world_new_opts(5000, 64, true, 250);
+	struct fk_ttrpc_client *c;
+	struct opened op[4];
+	struct fk_dh_msg2 msg2;
+	uint8_t key[32];
+
+	(void)state;
+	EXPECT_OK(fk_ttrpc_client_connect(w->sock, &c));
+	for (int i = 0; i < 4; i++) {
+		call_open(c, &op[i]);
+		for (int j = 0; j < i; j++)
+			assert_memory_not_equal(op[i].msg1.g_a, op[j].msg1.g_a, 64);
+	}
+	assert_true(atomic_load(&w->prepared) >= 4); /* the hook ran after the requests */
+	for (int i = 0; i < 4; i++) {
+		msg2_for(w, E_APP, &op[i], &msg2);
+		assert_int_equal(call_exchange(c, op[i].sid, &msg2, "web"), FK_TTRPC_OK);
+	}
+	fk_ttrpc_client_free(c);
+	for (int i = 0; i < 3; i++) {
+		size_t len = sizeof(key);
+		EXPECT_OK(la_get(w, E_APP, "web", NULL, key, &len));
+		assert_memory_equal(key, w->web_key, 16);
+	}
+	world_free(w);
+}
+
+/*
+ * fk_keyservice_prepare, called directly: the key pair it made serves one
+ * Open only (the next Open without a prepare gets a fresh one), and the
+ * handshakes on prepared key pairs complete.
+ */
+static void test_prepare_direct_single_use(void **state)
+{
+	struct world *w = *state;
+	struct direct d;
+	struct opened op[5];
+	struct fk_dh_msg2 msg2;
+
+	direct_new(w, 5000, 64, &d);
+	fk_keyservice_prepare(d.ks);
+	direct_open_ok(&d, &op[0]); /* prepared */
+	direct_open_ok(&d, &op[1]); /* none ready: made in Open */
+	fk_keyservice_prepare(d.ks);
+	fk_keyservice_prepare(d.ks); /* one is ready already: kept */
+	direct_open_ok(&d, &op[2]);  /* prepared */
+	direct_open_ok(&d, &op[3]);
+	fk_keyservice_prepare(d.ks);
+	direct_open_ok(&d, &op[4]);
+	for (int i = 0; i < 5; i++)
+		for (int j = 0; j < i; j++)
+			assert_memory_not_equal(op[i].msg1.g_a, op[j].msg1.g_a, 64);
+	for (int i = 0; i < 5; i++) {
+		msg2_for(w, E_APP, &op[i], &msg2);
+		assert_int_equal(direct_exchange(&d, op[i].sid, &msg2, "web"), FK_TTRPC_OK);
+	}
+	assert_int_equal(direct_stats(&d).released, 5);
+	fk_keyservice_free(d.ks); /* a ready key pair left over is freed (and wiped) too */
+}
+
+/* prepare also wipes expired sessions; NULL is allowed. */
+static void test_prepare_sweeps_expired(void **state)
+{
+	struct world *w = *state;
+	struct direct d;
+	struct opened op;
+
+	fk_keyservice_prepare(NULL);
+	direct_new(w, 50, 64, &d);
+	direct_open_ok(&d, &op);
+	direct_open_ok(&d, &op);
+	assert_int_equal(direct_stats(&d).sessions, 2);
+	fk_keyservice_prepare(d.ks); /* not yet expired */
+	assert_int_equal(direct_stats(&d).sessions, 2);
+	sleep_ms(150);
+	fk_keyservice_prepare(d.ks);
+	assert_int_equal(direct_stats(&d).sessions, 0);
+	fk_keyservice_free(d.ks);
+}
+
+/*
+ * The sweep runs only when a session is due, but it still runs: sessions
+ * nobody came back for are wiped by the next request after their TTL
+ * (an Open or an Exchange, even one for an unknown session).
+ */
+static void test_expired_sessions_swept_on_next_request(void **state)
+{
+	struct world *w = world_new(5000, 64);
+	struct direct d;
+	struct opened op[3], fresh;
+	struct fk_dh_msg2 msg2;
+	uint8_t nobody[16] = {0};
+
+	(void)state;
+	direct_new(w, 100, 64, &d);
+	for (int i = 0; i < 3; i++)
+		direct_open_ok(&d, &op[i]);
+	assert_int_equal(direct_stats(&d).sessions, 3);
+	sleep_ms(250);
+	direct_open_ok(&d, &fresh);
+	assert_int_equal(direct_stats(&d).sessions, 1); /* three wiped, one new */
+	assert_int_equal(direct_stats(&d).opened, 4);
+	/* the wiped ones are gone (unknown, not merely expired) */
+	msg2_for(w, E_APP, &op[0], &msg2);
+	direct_unknown(w, &d, op[0].sid, &msg2);
+	sleep_ms(250);
+	/* an Exchange for nobody sweeps too */
+	nobody[2] = 1;
+	direct_unknown(w, &d, nobody, &msg2);
+	assert_int_equal(direct_stats(&d).sessions, 0);
+	/* and the table is whole again: 64 Opens fit */
+	for (int i = 0; i < 64; i++)
+		direct_open_ok(&d, &fresh);
+	assert_int_equal(direct_open(&d, &fresh), FK_TTRPC_RESOURCE_EXHAUSTED);
+	sleep_ms(250);
+	direct_open_ok(&d, &fresh); /* a full table of expired sessions frees itself */
+	assert_int_equal(direct_stats(&d).sessions, 1);
+	fk_keyservice_free(d.ks);
+	world_free(w);
+}
+
+/*
+ * Sessions of different ages: each is wiped once its own TTL has passed,
+ * not before and not much after (the next due time is the earliest of the
+ * ones left, so a sweep that left two behind runs again at the first of
+ * them, not at the last).
+ */
+static void test_expired_sessions_swept_in_order(void **state)
+{
+	struct world *w = world_new(5000, 64);
+	struct direct d;
+	struct opened a, b, c, e;
+	struct fk_dh_msg2 msg2;
+	uint64_t t0, t1, t2;
+
+	(void)state;
+	direct_new(w, 1000, 64, &d);
+	t0 = mono_ms();
+	direct_open_ok(&d, &a); /* due at t0 + 1000 */
+	sleep_ms(400);
+	direct_open_ok(&d, &b); /* due at about t0 + 1400 */
+	sleep_ms(300);
+	direct_open_ok(&d, &c); /* due at about t0 + 1700 */
+	sleep_ms(400);
+	direct_open_ok(&d, &e); /* t0 + 1100: a due; b, c not */
+	t1 = mono_ms() - t0;
+	msg2_for(w, E_APP, &a, &msg2);
+	sleep_ms(450);
+	direct_unknown(w, &d, a.sid, &msg2); /* t0 + 1550: b due too, c not */
+	t2 = mono_ms() - t0;
+	if (t1 >= 1390 || t2 >= 1690) {
+		printf("# this machine overslept (%llu, %llu ms for 1100, 1550): not checked\n",
+		       (unsigned long long)t1, (unsigned long long)t2);
+		fk_keyservice_free(d.ks);
+		world_free(w);
+		skip();
+		return;
+	}
+	/* a and b are gone, c and e are left */
+	assert_int_equal(direct_stats(&d).sessions, 2);
+	msg2_for(w, E_APP, &b, &msg2);
+	direct_unknown(w, &d, b.sid, &msg2);
+	msg2_for(w, E_APP, &c, &msg2);
+	assert_int_equal(direct_exchange(&d, c.sid, &msg2, "web"), FK_TTRPC_OK);
+	msg2_for(w, E_APP, &e, &msg2);
+	assert_int_equal(direct_exchange(&d, e.sid, &msg2, "web"), FK_TTRPC_OK);
+	assert_int_equal(direct_stats(&d).sessions, 0);
+	fk_keyservice_free(d.ks);
+	world_free(w);
+}
+
+/* The index travels in two bytes: a larger table is refused. */
+static void test_max_sessions_bound(void **state)
+{
+	struct world *w = *state;
+	struct fk_keyservice_config kc;
+	struct fk_keyservice *ks = (struct fk_keyservice *)1;
+
+	memset(&kc, 0, sizeof(kc));
+	kc.platform = w->p[E_AGENT];
+	kc.policy = w->policy;
+	kc.bundle_dir = w->bundle;
+	kc.max_sessions = (size_t)FK_KEYSERVICE_MAX_SESSIONS + 1;
+	EXPECT_ST(fk_keyservice_new(&kc, &ks), FUSEKEY_ERR_INVALID_PARAMETER);
+	kc.max_sessions = SIZE_MAX;
+	EXPECT_ST(fk_keyservice_new(&kc, &ks), FUSEKEY_ERR_INVALID_PARAMETER);
+	kc.max_sessions = FK_KEYSERVICE_MAX_SESSIONS;
+	EXPECT_OK(fk_keyservice_new(&kc, &ks));
+	fk_keyservice_free(ks);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -679,6 +1304,19 @@ int main(void)
 		T(test_writer_holding_the_lock_is_busy_not_a_stall),
 		T(test_key_la_only_under_mrenclave),
 		T(test_restart_serves_same_key),
+		T(test_session_id_carries_slot_index),
+		T(test_every_slot_index_used_once),
+		T(test_slot_index_little_endian),
+		T(test_guess_with_right_index_refused),
+		T(test_guesses_leave_the_session_usable),
+		T(test_index_out_of_range_or_free_slot),
+		cmocka_unit_test(test_prepared_key_pairs_single_use),
+		cmocka_unit_test(test_abandoned_session_wiped_on_time),
+		T(test_prepare_direct_single_use),
+		T(test_prepare_sweeps_expired),
+		cmocka_unit_test(test_expired_sessions_swept_on_next_request),
+		cmocka_unit_test(test_expired_sessions_swept_in_order),
+		T(test_max_sessions_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

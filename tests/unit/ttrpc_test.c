@@ -3,11 +3,16 @@
  * Unit tests for src/ttrpc/fk_ttrpc_msg.{h,c}: the Request / Response codec
  * (byte layouts from shared/docs/reference/ttrpc.md §3), UTF-8 validation
  * and sanitising, and the decoders' refusals (truncated, garbage, invalid
- * UTF-8, embedded NUL, oversize, field floods).
+ * UTF-8, embedded NUL, oversize, field floods); the server's spin bound.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "test_util.h"
 #include "ttrpc/fk_ttrpc.h"
@@ -589,6 +594,58 @@ static void test_frame_header(void **state)
 	assert_int_equal(fk_be32(h.stream_id), 0x80000003u);
 }
 
+/* ---- configuration bounds (no traffic: the loop is tested in tests/ttrpc) ---- */
+
+/* A listening Unix socket with no name in the file system (autobind). */
+static int listening_fd(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+static uint64_t noop_after(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+/* spin_us up to FK_TTRPC_MAX_SPIN_US (10 ms); above it the server is refused and the fd closed. */
+static void test_server_spin_bound_config(void **state)
+{
+	(void)state;
+	struct fk_ttrpc_server_config cfg;
+	struct fk_ttrpc_server *s;
+	const uint32_t ok[] = {0, 1, 250, FK_TTRPC_MAX_SPIN_US};
+	const uint32_t bad[] = {FK_TTRPC_MAX_SPIN_US + 1, 2 * FK_TTRPC_MAX_SPIN_US, UINT32_MAX};
+
+	assert_int_equal(FK_TTRPC_MAX_SPIN_US, 10000);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.after_events = noop_after;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		cfg.spin_us = ok[i];
+		s = NULL;
+		EXPECT_OK(fk_ttrpc_server_new(&cfg, listening_fd(), &s));
+		assert_non_null(s);
+		fk_ttrpc_server_free(s);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int fd = listening_fd();
+		cfg.spin_us = bad[i];
+		s = (struct fk_ttrpc_server *)1;
+		EXPECT_STATUS(fk_ttrpc_server_new(&cfg, fd, &s), FUSEKEY_ERR_INVALID_PARAMETER);
+		assert_null(s);
+		/* ownership passed: closed */
+		assert_int_equal(fcntl(fd, F_GETFD), -1);
+		assert_int_equal(errno, EBADF);
+	}
+	/* the client's setter takes NULL */
+	fk_ttrpc_client_set_spin(NULL, FK_TTRPC_MAX_SPIN_US);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -608,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_response_error_layout),
 		cmocka_unit_test(test_response_refusals),
 		cmocka_unit_test(test_frame_header),
+		cmocka_unit_test(test_server_spin_bound_config),
 	};
 	return cmocka_run_group_tests_name("ttrpc", tests, NULL, NULL);
 }
