@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "util/fk_secmem.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@ static size_t round_to_pages(size_t n)
 void *fk_secmem_alloc(size_t n, bool *locked)
 {
 	size_t len = round_to_pages(n);
+	bool dump_excluded = true;
 	void *p;
 
 	if (locked != NULL)
@@ -26,11 +28,20 @@ void *fk_secmem_alloc(size_t n, bool *locked)
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
+	/*
+	 * A libOS may not implement the advice (Gramine: EINVAL). There the
+	 * memory is enclave memory, which no host core dump shows in the clear,
+	 * and the daemon disables dumps for the whole process anyway: go on,
+	 * but report the mapping as not protected. Any other failure: refuse.
+	 */
 	if (madvise(p, len, MADV_DONTDUMP) != 0) {
-		munmap(p, len);
-		return NULL;
+		if (errno != EINVAL && errno != ENOSYS) {
+			munmap(p, len);
+			return NULL;
+		}
+		dump_excluded = false;
 	}
-	if (mlock(p, len) == 0 && locked != NULL)
+	if (mlock(p, len) == 0 && dump_excluded && locked != NULL)
 		*locked = true;
 	return p; /* anonymous mappings start zeroed */
 }

@@ -13,10 +13,11 @@
 #include "crypto/fk_crypto.h"
 
 /*
- * n bytes, zeroed, page-aligned. *locked says whether mlock succeeded (it
- * can fail under RLIMIT_MEMLOCK: the caller decides, and should say so).
- * NULL when the mapping or MADV_DONTDUMP fails: memory that would land in a
- * core dump is not handed out.
+ * n bytes, zeroed, page-aligned. *locked says whether the mapping is both
+ * locked (mlock can fail under RLIMIT_MEMLOCK) and excluded from core dumps
+ * (a libOS such as Gramine may not implement MADV_DONTDUMP: EINVAL/ENOSYS is
+ * accepted there); when false the caller decides, and should say so. NULL
+ * when the mapping fails, or MADV_DONTDUMP fails for any other reason.
  */
 void *fk_secmem_alloc(size_t n, bool *locked);
 /* Wipe, unlock and unmap; NULL allowed. n as given to fk_secmem_alloc. */
