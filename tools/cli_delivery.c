@@ -1103,6 +1103,20 @@ out:
 	return rc;
 }
 
+/*
+ * Replace this process with the app (`get --exec`): inside a libOS the app
+ * then runs in this enclave, with what was installed for it (Gramine keeps
+ * encrypted-FS keys per process). Called after the key is wiped and the
+ * context closed; returns only on failure.
+ */
+static int exec_app(char **exec_argv)
+{
+	fflush(NULL);
+	execvp(exec_argv[0], exec_argv);
+	cli_err("cannot run '%s' (--exec): %s", exec_argv[0], strerror(errno));
+	return CLI_EXIT_IO;
+}
+
 int cli_cmd_get(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
@@ -1126,11 +1140,23 @@ int cli_cmd_get(int argc, char **argv)
 	size_t key_len = sizeof(key);
 	char dest[PATH_MAX + 128], pol[96];
 	struct cli_recorded rec;
+	char **exec_argv = NULL;
 	fusekey_status st;
 	int rc;
 
 	memset(&pl, 0, sizeof(pl));
 	memset(key, 0, sizeof(key));
+	/* --exec PROG [ARG...]: the last option; every word after it is the program's. */
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strncmp(argv[i], "--exec", 6) == 0 && (argv[i][6] == '\0' || argv[i][6] == '=')) {
+			if (argv[i][6] == '=' || i + 1 >= argc)
+				return cli_usage_err("get", "--exec needs the program and its "
+							    "arguments after it: --exec PROG [ARG...]");
+			exec_argv = argv + i + 1;
+			argc = i;
+			break;
+		}
+	}
 	rc = cli_parse("get", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), 0, &a);
 	if (rc != CLI_PARSE_OK)
 		return help_or_usage("get", rc);
@@ -1196,5 +1222,7 @@ out:
 	fusekey_wipe(key, sizeof(key));
 	fusekey_ctx_free(ctx);
 	cli_platform_close(&pl);
+	if (rc == CLI_EXIT_OK && exec_argv != NULL)
+		rc = exec_app(exec_argv);
 	return rc;
 }

@@ -310,6 +310,7 @@ static const char help_get[] =
 	"                   [--mount-type sefs --dir D |\n"
 	"                    --mount-type unionfs --lowerdir L --upperdir U]\n"
 	"       fusekey get ... --format gramine --key-name NAME [--gramine-dir DIR]\n"
+	"       fusekey get ... --exec PROG [ARG...]\n"
 	"\n"
 	"As the app enclave, obtain the FUSE key of container ID from the bundle\n"
 	"the agent wrote, and deliver it in the form the libOS needs.\n"
@@ -346,7 +347,18 @@ static const char help_get_la[] =
 	"                    la: this app's launch-spec digest (64 hex digits; see\n"
 	"                    'fusekey launch-digest'); default: computed from the\n"
 	"                    bundle's config.json when there is one\n"
-	"  --timeout-ms N    la: per call (default 5000)\n";
+	"  --timeout-ms N    la: per call (default 5000)\n"
+	"\nThen run the app in this same process (a libOS entrypoint):\n"
+	"  --exec PROG [ARG...]\n"
+	"                    last option: once the key is delivered, replace this\n"
+	"                    process with PROG (looked up in PATH) and its\n"
+	"                    arguments, e.g. inside Gramine, whose encrypted-FS keys\n"
+	"                    belong to the process that installed them:\n"
+	"                    fusekey get ... --format gramine --key-name fuse\n"
+	"                        --exec /app/server --port 80\n"
+	"                    The key is wiped first; nothing of it is passed on.\n"
+	"                    Not run on any failure (the exit code is fusekey's);\n"
+	"                    PROG that cannot be run: exit 11\n";
 
 
 static const char help_inspect[] =

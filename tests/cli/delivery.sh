@@ -151,6 +151,32 @@ else
 	check "... with the key" cmp -s "$T/att/keys/fs_only" "$T/agent.web"
 fi
 
+# ---- get --exec: the app runs in this process once its key is delivered ----
+# (a libOS entrypoint: Gramine keeps encrypted-FS keys per process)
+cat >"$T/app.sh" <<'SH'
+#!/bin/sh
+# The "app": records its arguments, checks the key it was given is there.
+printf '%s\n' "$@" >"$APP_MARK"
+cmp -s "$1" "$2" || exit 3
+exit 42
+SH
+chmod +x "$T/app.sh"
+export APP_MARK="$T/app.mark"
+rm -f "$T/app.mark"
+expect 42 "--exec: the app runs after the key is written; its exit code is the command's" -- "${GET[@]}" --container web --out "$T/exec.web" --exec "$T/app.sh" "$T/exec.web" "$T/agent.web"
+check "--exec: the app got its own arguments, in order" sh -c '[ "$(cat "$1")" = "$(printf "%s\n%s\n" "$2" "$3")" ]' _ "$T/app.mark" "$T/exec.web" "$T/agent.web"
+check "--exec: the key is not on stdout or stderr" no_key_in "$T/agent.web" "$OUT" "$ERR"
+rm -f "$T/app.mark"
+expect_err 7 "--exec: a failed get never runs the app (exit 7)" 'fusekey generate --container nokey' -- "${GET[@]}" --container nokey --out "$T/exec.none" --exec "$T/app.sh" a b
+check "--exec: ... the app did not run" [ ! -e "$T/app.mark" ]
+expect_err 11 "--exec: a program that cannot be run (exit 11)" "cannot run '.*no-such-app' \(--exec\)" -- "${GET[@]}" --container web --out "$T/exec.web2" --exec "$T/no-such-app"
+check "--exec: ... the key was delivered before" cmp -s "$T/exec.web2" "$T/agent.web"
+expect_err 2 "--exec without a program (exit 2)" 'exec PROG' -- "${GET[@]}" --container web --stdout --exec
+expect_err 2 "--exec=PROG is refused: the program comes after it (exit 2)" 'exec PROG' -- "${GET[@]}" --container web --stdout --exec=/bin/true
+expect 0 "--exec: options after --exec belong to the app, not to get" -- "${GET[@]}" --container web --out "$T/exec.web3" --exec sh -c '[ "$1" = --stdout ]' sh --stdout
+check "--exec: ... get still wrote --out" cmp -s "$T/exec.web3" "$T/agent.web"
+expect 0 "--exec after --format gramine: the app finds its key installed" -- "${GET[@]}" --container web --format gramine --gramine-dir "$T/att" --key-name fs_key --exec sh -c 'cmp -s "$1" "$2"' sh "$T/att/keys/fs_key" "$T/agent.web"
+
 "$FUSEKEY" "${GET[@]}" --container web --format hex --fd 3 3>"$T/fd.out" >"$OUT" 2>"$ERR"
 RC=$?
 check "--fd 3: exit 0, the hex key on fd 3, nothing on stdout" sh -c '[ "$1" = 0 ] && [ "$(cat "$2")" = "$3" ] && [ ! -s "$4" ]' _ "$RC" "$T/fd.out" "$(hexof "$T/agent.web")" "$OUT"
