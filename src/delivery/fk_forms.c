@@ -15,15 +15,15 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypto/fk_crypto.h"
+#include "platform/fk_gramine.h"
 
 enum {
 	/* Occlum key string plus an optional "\r\n". */
 	FK_OCCLUM_KEY_STRING_MAX_INPUT = FK_OCCLUM_KEY_STRING_LEN + 2,
-	/* Gramine key names: 1..64 characters. */
-	FK_GRAMINE_NAME_MAX = 64,
 	/* Longest directory value accepted in a mount option string. */
 	FK_MOUNT_DIR_MAX = PATH_MAX,
 	/* Largest single write(2) request in fk_form_write_fd. */
@@ -246,40 +246,30 @@ fusekey_status fk_form_occlum_mount_unionfs(const uint8_t *key, size_t len, cons
 	return mount_options(key, len, names, dirs, 2, out, cap);
 }
 
-/* 1..64 of [A-Za-z0-9_.-], not starting with '.' or '_'. */
-static bool gramine_name_ok(const char *name)
-{
-	size_t n;
-
-	if (name == NULL)
-		return false;
-	n = strnlen(name, FK_GRAMINE_NAME_MAX + 1);
-	if (n == 0 || n > FK_GRAMINE_NAME_MAX)
-		return false;
-	if (name[0] == '.' || name[0] == '_')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			  c == '_' || c == '.' || c == '-';
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
+/*
+ * The plain-file form of Gramine's keys/<name> (used where the platform is not
+ * Gramine, on a directory laid out alike). Names are checked by the same
+ * validator as the platform's install (fk_gramine_key_name_ok). Statuses are
+ * those of a plain file, documented in fk_forms.h: ENOENT -> NOT_FOUND,
+ * EACCES / EPERM -> PERMISSION (the platform's install maps EACCES to
+ * NOT_FOUND because Gramine answers EACCES to a write it refuses; here a file
+ * mode says it). Anything that is not a regular file (a FIFO, a device, a
+ * directory, a symlink) is refused without blocking: FUSEKEY_ERR_IO.
+ */
 fusekey_status fk_form_gramine_install(const char *dir, const char *name, const uint8_t *key,
 				       size_t len)
 {
 	char path[PATH_MAX];
 	fusekey_status st = FUSEKEY_OK;
+	struct stat sb;
 	ssize_t w;
 	int fd;
 	int k;
 
 	if (dir == NULL)
 		dir = FK_GRAMINE_ATTESTATION_DIR;
-	if (key == NULL || len != FK_OCCLUM_KEY_LEN || dir[0] == '\0' || !gramine_name_ok(name))
+	if (key == NULL || len != FK_OCCLUM_KEY_LEN || dir[0] == '\0' ||
+	    !fk_gramine_key_name_ok(name))
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	if (strnlen(dir, sizeof(path)) >= sizeof(path))
 		return FUSEKEY_ERR_INVALID_PARAMETER;
@@ -287,12 +277,17 @@ fusekey_status fk_form_gramine_install(const char *dir, const char *name, const 
 	if (k < 0 || (size_t)k >= sizeof(path))
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 
-	/* Never create: the pseudo-file exists only if the manifest declares the name. */
+	/* Never create (the pseudo-file exists only if the manifest declares the
+	 * name), never follow a final symlink, never block on a FIFO. */
 	do {
-		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	} while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return errno_status(errno);
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		(void)close(fd);
+		return FUSEKEY_ERR_IO;
+	}
 
 	/* Exactly one write of all 16 bytes: Gramine refuses any other length. */
 	do {

@@ -55,11 +55,14 @@ fusekey_status fk_form_occlum_mount_unionfs(const uint8_t *key, size_t len, cons
 	__attribute__((warn_unused_result));
 
 /*
- * Install a 16-byte key into Gramine's key store: open (never create)
- * <dir>/keys/<name> and write exactly 16 bytes. dir NULL = /dev/attestation.
- * name: 1..64 of [A-Za-z0-9_.-], not starting with '.' or '_' (the '_' names are
- * Gramine's own). A missing or refused file gives FUSEKEY_ERR_NOT_FOUND /
- * FUSEKEY_ERR_PERMISSION: the name is not declared in the manifest.
+ * Install a 16-byte key into Gramine's key store as a plain file: open (never
+ * create, never through a final symlink, never blocking) <dir>/keys/<name>
+ * and write exactly 16 bytes. dir NULL = /dev/attestation. name: as
+ * fk_gramine_key_name_ok (1..64 of [A-Za-z0-9_.-], not starting with '.' or
+ * '_', the '_' names being Gramine's own). A missing file gives
+ * FUSEKEY_ERR_NOT_FOUND (the name is not declared in the manifest), a refused
+ * one FUSEKEY_ERR_PERMISSION; anything but a regular file (FIFO, device,
+ * directory, symlink) FUSEKEY_ERR_IO.
  */
 fusekey_status fk_form_gramine_install(const char *dir, const char *name, const uint8_t *key,
 				       size_t len) __attribute__((warn_unused_result));

@@ -126,7 +126,8 @@ fusekey_status fk_detect_open(enum fk_platform_kind kind, const struct fk_detect
 	struct fk_gramine_io gio;
 	struct fk_occlum_io oio;
 	fusekey_status st;
-	char line[160];
+	char reason[512] = "";
+	char line[700];
 
 	if (out == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
@@ -142,8 +143,11 @@ fusekey_status fk_detect_open(enum fk_platform_kind kind, const struct fk_detect
 			gio = *o->gramine_io;
 			gio.destroy = NULL;
 		}
-		st = fk_gramine_platform_new(gramine_root(o), o->gramine_io != NULL ? &gio : NULL,
-					     out);
+		/* The probe only saw a file; opening verifies it (fk_gramine.h), and
+		 * says why it failed. */
+		st = fk_gramine_platform_open(gramine_root(o),
+					      o->gramine_io != NULL ? &gio : NULL, out, reason,
+					      sizeof(reason));
 	} else {
 		if (o->occlum_io != NULL) {
 			oio = *o->occlum_io;
@@ -154,8 +158,8 @@ fusekey_status fk_detect_open(enum fk_platform_kind kind, const struct fk_detect
 	}
 	if (st != FUSEKEY_OK) {
 		*out = NULL;
-		(void)snprintf(line, sizeof(line), "answered the probe, but opening it failed: %s",
-			       fusekey_status_str(st));
+		(void)snprintf(line, sizeof(line), "answered the probe, but opening it failed: %s%s%s",
+			       fusekey_status_str(st), reason[0] != '\0' ? ": " : "", reason);
 		why_add(r, r->name, line);
 		r->name = NULL;
 	}

@@ -3,7 +3,8 @@
  * Platform selection and auto-detection (issue 6, platforms.md §1.1, §2.1).
  *
  * `auto` (the default everywhere) tries, in this order:
- *   1. Gramine: <gramine_dir>/my_target_info gives 512 bytes (default /dev/attestation)
+ *   1. Gramine: <gramine_dir>/my_target_info gives 512 bytes (default /dev/attestation);
+ *      a file check only, verified when the platform opens (fk_gramine.h)
  *   2. Occlum:  <occlum_device> answers SELF_TARGET (default /dev/sgx)
  * and otherwise fails with FUSEKEY_ERR_NO_PLATFORM. The emulated platform is
  * never a candidate: it is opened only by an explicit `sim` through its own
@@ -71,7 +72,8 @@ fusekey_status fk_detect(enum fk_platform_kind kind, const struct fk_detect_opts
 /*
  * Probe as fk_detect, then open the chosen backend (an explicit GRAMINE or
  * OCCLUM is opened only if its probe answers). A backend that answered its
- * probe but fails to open adds a line to why and its status is returned
+ * probe but fails to open adds a line to why ("answered the probe, but
+ * opening it failed: <status>[: <the backend's reason>]") and its status is returned
  * (auto does not go on to the next candidate: we are inside that libOS).
  * *out is NULL on failure.
  */

@@ -3,8 +3,9 @@
  * ENCLU[EGETKEY] executed in the enclave (SDM Vol. 3D, EGETKEY; leaf 1).
  * The only inline assembly in fusekey, isolated here. Used by the Gramine
  * platform, where no pseudo-file offers report verification or custom key
- * requests. Outside an enclave the instruction faults (#UD -> SIGILL): call it
- * only after detection found Gramine.
+ * requests. Outside an enclave the instruction faults (#UD -> SIGILL): the
+ * Gramine platform's real io runs it only after the real /dev/attestation
+ * answered (fk_gramine.h), and never on a build where fk_enclu_available() is 0.
  */
 #ifndef FK_ENCLU_H
 #define FK_ENCLU_H

@@ -12,13 +12,17 @@
  *    zero-padded or truncated, keys/<name> refused unless exactly 16 bytes):
  *    a write is never split, and a short one is an error;
  *  - `report` uses whatever target_info and user_report_data were written last
- *    in this process, so both are always written right before it is read.
- * Not thread-safe (fk_gramine.h).
+ *    in this process, so both are always written right before it is read, and
+ *    the sequence runs under one process-wide lock (report_lock).
+ * The files are plain files to anyone who can redirect the root, so nothing
+ * they say is used before a self report has verified through EGETKEY.
  */
 #include "platform/fk_gramine.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,12 +61,24 @@ _Static_assert(sizeof(struct fk_sgx_key_request) == 512, "EGETKEY request: 512")
  * (every successful read makes progress, so reads are bounded by their size). */
 #define EINTR_RETRIES 64u
 
+/*
+ * Gramine's /dev/attestation is per process and unlocked (platforms.md §2.1):
+ * one lock for every platform in the process, held across each
+ * target_info / user_report_data / report sequence and each key install.
+ */
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The real io's context: the root directory, opened once (openat below it). */
+struct real_ctx {
+	int dirfd;
+};
+
 struct gramine {
 	struct fk_platform base; /* first: fk_platform* <-> struct gramine* */
 	struct fk_gramine_io io;
-	char root[FK_GRAMINE_ROOT_MAX + 1u];
-	struct fk_sgx_target_info my_ti; /* my_target_info as read at open */
-	struct fk_sgx_identity id;       /* from the self report taken at open */
+	struct real_ctx real;            /* the real io's ctx (io == NULL at open) */
+	struct fk_sgx_target_info my_ti; /* my_target_info, once the self report verified */
+	struct fk_sgx_identity id;       /* from the verified self report */
 	uint8_t cpu_svn[FK_SGX_CPUSVN_SIZE];
 };
 
@@ -73,22 +89,50 @@ static struct gramine *gramine_of(struct fk_platform *p)
 	return (struct gramine *)p;
 }
 
-/* ---- the real io: POSIX files below the root, ENCLU ---- */
+/* One line to why (may be NULL / 0). */
+static void say(char *why, size_t why_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || why_len == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- the real io: POSIX files below the root directory, ENCLU ---- */
+
+/* Open the root directory once; 0 or -errno. */
+static int real_ctx_open(struct real_ctx *rc, const char *root)
+{
+	do {
+		rc->dirfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} while (rc->dirfd < 0 && errno == EINTR);
+	return rc->dirfd >= 0 ? 0 : -errno;
+}
+
+static void real_ctx_close(struct real_ctx *rc)
+{
+	if (rc->dirfd >= 0)
+		(void)close(rc->dirfd); /* Linux releases it even when close fails */
+	rc->dirfd = -1;
+}
 
 static int real_open(void *ctx, const char *rel, int flags)
 {
-	const char *root = ctx;
-	char path[FK_GRAMINE_ROOT_MAX + REL_PATH_MAX + 2u];
+	const struct real_ctx *rc = ctx;
 	struct stat sb;
-	int n, fd;
+	int fd;
 
-	n = snprintf(path, sizeof(path), "%s/%s", root, rel);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
+	if (rel[0] == '/')
+		return -EINVAL; /* always below the root */
 	/* Never create, never follow a final symlink, never block on a FIFO: on a
 	 * host without Gramine the probe may meet anything at this path. */
 	do {
-		fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+		fd = openat(rc->dirfd, rel, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
 	} while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return -errno;
@@ -131,8 +175,13 @@ static uint32_t real_egetkey(void *ctx, const struct fk_sgx_key_request *req, ui
 	return fk_enclu_egetkey(req, key);
 }
 
-/* The real io over `root` (a buffer that outlives the io). */
-static void real_io(struct fk_gramine_io *io, char *root)
+static void real_destroy(void *ctx)
+{
+	real_ctx_close(ctx);
+}
+
+/* The real io over rc (which outlives the io; destroy closes its directory). */
+static void real_io(struct fk_gramine_io *io, struct real_ctx *rc)
 {
 	memset(io, 0, sizeof(*io));
 	io->open = real_open;
@@ -140,7 +189,8 @@ static void real_io(struct fk_gramine_io *io, char *root)
 	io->write = real_write;
 	io->close = real_close;
 	io->egetkey = real_egetkey;
-	io->ctx = root;
+	io->destroy = real_destroy;
+	io->ctx = rc;
 	io->emulated = false;
 }
 
@@ -239,10 +289,114 @@ static int pf_write(const struct fk_gramine_io *io, const char *rel, const void 
 	return err;
 }
 
+static const char *errno_text(int e)
+{
+	switch (e) {
+	case ENOENT:
+		return "no such file";
+	case EACCES:
+	case EPERM:
+		return "permission denied";
+	case ENOTDIR:
+		return "not a directory";
+	case EINVAL:
+		return "not a regular file";
+	case ELOOP:
+		return "is a symbolic link";
+	case ENAMETOOLONG:
+		return "path too long";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Read <name>/my_target_info through io (up to 513 bytes: exactly 512 is
+ * Gramine's) into ti when non-NULL; true when it gave 512. why says what was
+ * seen, prefixed with prefix, naming the file as <name>/my_target_info.
+ */
+static bool target_info_file(const struct fk_gramine_io *io, const char *name, const char *prefix,
+			     struct fk_sgx_target_info *ti, char *why, size_t why_len)
+{
+	uint8_t buf[FK_SGX_TARGET_INFO_SIZE + 1u];
+	size_t got = 0;
+	const char *text;
+	int err;
+	bool ok = false;
+
+	err = pf_read(io, F_MY_TARGET_INFO, buf, sizeof(buf), &got);
+	if (err < 0) {
+		text = errno_text(-err);
+		if (text != NULL)
+			say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": %s", prefix, name, text);
+		else
+			say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": error %d", prefix, name, -err);
+	} else if (got > FK_SGX_TARGET_INFO_SIZE) {
+		say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": read more than %d bytes, want %d",
+		    prefix, name, FK_SGX_TARGET_INFO_SIZE, FK_SGX_TARGET_INFO_SIZE);
+	} else if (got != FK_SGX_TARGET_INFO_SIZE) {
+		say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": read %zu bytes, want %d", prefix, name,
+		    got, FK_SGX_TARGET_INFO_SIZE);
+	} else {
+		if (ti != NULL)
+			memcpy(ti, buf, sizeof(*ti));
+		ok = true;
+	}
+	fk_wipe(buf, sizeof(buf));
+	return ok;
+}
+
+/*
+ * The same read through the real files of `root` (opened for this call only):
+ * the root directory failing to open is reported as its my_target_info would
+ * be ("<root>/my_target_info: no such file").
+ */
+static bool real_target_info_file(const char *root, const char *prefix, char *why, size_t why_len)
+{
+	struct real_ctx rc;
+	struct fk_gramine_io io;
+	const char *text;
+	bool ok;
+	int err;
+
+	err = real_ctx_open(&rc, root);
+	if (err < 0) {
+		text = errno_text(-err);
+		if (text != NULL)
+			say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": %s", prefix, root, text);
+		else
+			say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": error %d", prefix, root, -err);
+		return false;
+	}
+	real_io(&io, &rc);
+	ok = target_info_file(&io, root, prefix, NULL, why, why_len);
+	real_ctx_close(&rc);
+	return ok;
+}
+
+/*
+ * With the real io, ENCLU runs for real: it must exist in this build (x86-64)
+ * and we must be inside Gramine, i.e. the real /dev/attestation answers,
+ * whatever root the caller chose. Outside an enclave EGETKEY is #UD (SIGILL):
+ * refuse cleanly instead (sgx.md §3; fk_enclu.h).
+ */
+static bool real_enclu_usable(char *why, size_t why_len)
+{
+	if (!fk_enclu_available()) {
+		say(why, why_len, "this build cannot execute ENCLU (Gramine's SGX needs x86-64)");
+		return false;
+	}
+	if (access(FK_GRAMINE_ROOT, F_OK) != 0 && errno == ENOENT) {
+		say(why, why_len, "not inside Gramine: " FK_GRAMINE_ROOT " is missing");
+		return false;
+	}
+	return real_target_info_file(FK_GRAMINE_ROOT, "not inside Gramine: ", why, why_len);
+}
+
 /*
  * EREPORT through the pseudo-files (platforms.md §2.1): target_info, then
- * user_report_data, then report. NULL = zeros, written explicitly, because
- * Gramine would otherwise reuse what was written last.
+ * user_report_data, then report, under report_lock. NULL = zeros, written
+ * explicitly, because Gramine would otherwise reuse what was written last.
  */
 static fusekey_status pf_report(const struct fk_gramine_io *io,
 				const struct fk_sgx_target_info *target_info,
@@ -250,24 +404,24 @@ static fusekey_status pf_report(const struct fk_gramine_io *io,
 {
 	static const struct fk_sgx_target_info zero_ti;
 	static const uint8_t zero_rd[FK_SGX_REPORT_DATA_SIZE];
-	fusekey_status st;
+	fusekey_status st = FUSEKEY_ERR_IO;
 
 	if (target_info == NULL)
 		target_info = &zero_ti;
 	if (report_data == NULL)
 		report_data = zero_rd;
 	memset(report, 0, sizeof(*report));
-	if (pf_write(io, F_TARGET_INFO, target_info, sizeof(*target_info)) != 0 ||
-	    pf_write(io, F_USER_REPORT_DATA, report_data, FK_SGX_REPORT_DATA_SIZE) != 0)
-		return FUSEKEY_ERR_IO;
-	st = pf_read_exact(io, F_REPORT, report, sizeof(*report));
-	if (st != FUSEKEY_OK)
-		goto out;
-	/* The report must carry our report data: anything else means another
-	 * thread or library wrote user_report_data in between (not thread-safe). */
-	if (memcmp(report->body.report_data, report_data, FK_SGX_REPORT_DATA_SIZE) != 0)
+	if (pthread_mutex_lock(&report_lock) != 0)
+		return FUSEKEY_ERR_UNEXPECTED;
+	if (pf_write(io, F_TARGET_INFO, target_info, sizeof(*target_info)) == 0 &&
+	    pf_write(io, F_USER_REPORT_DATA, report_data, FK_SGX_REPORT_DATA_SIZE) == 0)
+		st = pf_read_exact(io, F_REPORT, report, sizeof(*report));
+	(void)pthread_mutex_unlock(&report_lock);
+	/* The report must carry our report data: anything else means someone
+	 * outside our lock wrote user_report_data in between. */
+	if (st == FUSEKEY_OK &&
+	    memcmp(report->body.report_data, report_data, FK_SGX_REPORT_DATA_SIZE) != 0)
 		st = FUSEKEY_ERR_UNEXPECTED;
-out:
 	if (st != FUSEKEY_OK)
 		memset(report, 0, sizeof(*report));
 	return st;
@@ -281,11 +435,33 @@ static fusekey_status gr_self_target(struct fk_platform *p, struct fk_sgx_target
 	return FUSEKEY_OK;
 }
 
+/* Does a report body come from the enclave whose identity we cached? */
+static bool body_is_ours(const struct fk_sgx_report_body *body, const struct fk_sgx_identity *id)
+{
+	struct fk_sgx_identity bid;
+	bool ok;
+
+	fk_sgx_identity_from_report_body(body, &bid);
+	ok = memcmp(bid.mr_enclave, id->mr_enclave, sizeof(bid.mr_enclave)) == 0 &&
+	     bid.flags == id->flags && bid.xfrm == id->xfrm;
+	FK_WIPE(bid);
+	return ok;
+}
+
 static fusekey_status gr_create_report(struct fk_platform *p,
 				       const struct fk_sgx_target_info *target_info,
 				       const uint8_t *report_data, struct fk_sgx_report *report)
 {
-	return pf_report(&gramine_of(p)->io, target_info, report_data, report);
+	struct gramine *g = gramine_of(p);
+	fusekey_status st = pf_report(&g->io, target_info, report_data, report);
+
+	/* A report of another enclave means the files are not (or no longer)
+	 * this enclave's /dev/attestation: never hand it out. */
+	if (st == FUSEKEY_OK && !body_is_ours(&report->body, &g->id)) {
+		memset(report, 0, sizeof(*report));
+		st = FUSEKEY_ERR_UNEXPECTED;
+	}
+	return st;
 }
 
 /* EGETKEY's operands must be aligned (SDM EGETKEY: #GP otherwise). */
@@ -346,8 +522,10 @@ static fusekey_status egetkey_status(uint32_t eax)
 }
 
 /*
- * sgx_get_key (sgx.md §7): the parameter pre-checks first (the instruction
- * would #GP), then EGETKEY on aligned copies; statuses as the SDK maps them.
+ * sgx_get_key (sgx.md §7): the request is copied into the aligned buffer
+ * first and the parameter pre-checks run on that copy (what is checked is
+ * what the instruction gets; it would #GP on what they refuse), then EGETKEY;
+ * statuses as the SDK maps them.
  */
 static fusekey_status gr_get_key(struct fk_platform *p, const struct fk_sgx_key_request *req,
 				 uint8_t key[FK_SGX_KEY_SIZE])
@@ -357,17 +535,16 @@ static fusekey_status gr_get_key(struct fk_platform *p, const struct fk_sgx_key_
 	_Alignas(16) uint8_t akey[FK_SGX_KEY_SIZE];
 	fusekey_status st;
 
-	memset(&areq, 0, sizeof(areq));
 	memset(akey, 0, sizeof(akey));
 	fk_wipe(key, FK_SGX_KEY_SIZE);
-	st = fk_platform_check_key_request(req, &g->id);
-	if (st != FUSEKEY_OK)
-		goto out;
+	areq = *req;
 	if (!aligned(&areq, 512) || !aligned(akey, 16)) {
 		st = FUSEKEY_ERR_UNEXPECTED;
 		goto out;
 	}
-	areq = *req;
+	st = fk_platform_check_key_request(&areq, &g->id);
+	if (st != FUSEKEY_OK)
+		goto out;
 	st = egetkey_status(g->io.egetkey(g->io.ctx, &areq, akey));
 	if (st == FUSEKEY_OK)
 		memcpy(key, akey, FK_SGX_KEY_SIZE);
@@ -420,19 +597,122 @@ static bool io_complete(const struct fk_gramine_io *io)
 	       io->egetkey != NULL;
 }
 
-fusekey_status fk_gramine_platform_new(const char *root, const struct fk_gramine_io *io,
-				       struct fk_platform **out)
+/*
+ * my_target_info and the self report describe one enclave: every field a
+ * target info carries (fk_sgx_target_info_from_identity, sgx_self_target:
+ * MRENCLAVE, ATTRIBUTES, CONFIGSVN, MISCSELECT, CONFIGID) equals the report's,
+ * and the enclave is initialised. The CET byte is not compared: the SDK's
+ * sgx_self_target leaves it 0 whatever the enclave's CET attributes. NULL, or
+ * the first field that differs.
+ */
+static const char *target_info_mismatch(const struct fk_sgx_target_info *ti,
+					const struct fk_sgx_identity *id)
 {
-	struct gramine *g = NULL;
+	struct fk_sgx_target_info want;
+	const char *what = NULL;
+
+	fk_sgx_target_info_from_identity(id, &want);
+	if (memcmp(ti->mr_enclave, want.mr_enclave, sizeof(want.mr_enclave)) != 0)
+		what = "MRENCLAVE";
+	else if (memcmp(&ti->attributes, &want.attributes, sizeof(want.attributes)) != 0)
+		what = "ATTRIBUTES";
+	else if (memcmp(ti->config_svn, want.config_svn, sizeof(want.config_svn)) != 0)
+		what = "CONFIGSVN";
+	else if (memcmp(ti->misc_select, want.misc_select, sizeof(want.misc_select)) != 0)
+		what = "MISCSELECT";
+	else if (memcmp(ti->config_id, want.config_id, sizeof(want.config_id)) != 0)
+		what = "CONFIGID";
+	else if (!(id->flags & FK_SGX_FLAGS_INITTED))
+		what = "INIT flag";
+	FK_WIPE(want);
+	return what;
+}
+
+/*
+ * What open learns from the files, verified: my_target_info, then a self
+ * report targeted at it with fresh random report data (a stale or replayed
+ * report cannot match), which must verify with the REPORT key (EGETKEY +
+ * CMAC, sgx.md §4) and describe the enclave my_target_info names. Only then
+ * are identity and CPUSVN cached, as sgx_self_report does in the SDK.
+ */
+static fusekey_status load_self(struct gramine *g, const char *root, char *why, size_t why_len)
+{
+	struct fk_sgx_target_info ti;
 	struct fk_sgx_report self;
+	struct fk_sgx_identity id;
+	uint8_t rd[FK_SGX_REPORT_DATA_SIZE];
+	const char *what;
 	fusekey_status st;
 
+	memset(&id, 0, sizeof(id));
+	if (!target_info_file(&g->io, root, "", &ti, why, why_len))
+		return FUSEKEY_ERR_NO_PLATFORM;
+	st = fk_random(rd, sizeof(rd));
+	if (st != FUSEKEY_OK)
+		goto out;
+	st = pf_report(&g->io, &ti, rd, &self);
+	if (st != FUSEKEY_OK) {
+		say(why, why_len, "%s/" F_REPORT ": %s", root,
+		    st == FUSEKEY_ERR_UNEXPECTED
+			    ? "the self report does not carry the report data just written"
+			    : "no self report (writing target_info / user_report_data or "
+			      "reading report failed)");
+		st = FUSEKEY_ERR_NO_PLATFORM;
+		goto out;
+	}
+	if (gr_verify_report(&g->base, &self) != FUSEKEY_OK) {
+		say(why, why_len,
+		    "%s: the self report does not verify (EGETKEY REPORT key + CMAC): these are "
+		    "not this enclave's Gramine attestation files",
+		    root);
+		st = FUSEKEY_ERR_MAC_MISMATCH;
+		goto out;
+	}
+	fk_sgx_identity_from_report_body(&self.body, &id);
+	what = target_info_mismatch(&ti, &id);
+	if (what != NULL) {
+		say(why, why_len,
+		    "%s: my_target_info and the verified self report describe different enclaves "
+		    "(%s)",
+		    root, what);
+		st = FUSEKEY_ERR_UNEXPECTED;
+		goto out;
+	}
+	g->my_ti = ti;
+	g->id = id;
+	memcpy(g->cpu_svn, self.body.cpu_svn, sizeof(g->cpu_svn));
+out:
+	FK_WIPE(self);
+	FK_WIPE(ti);
+	FK_WIPE(id);
+	FK_WIPE(rd);
+	return st;
+}
+
+fusekey_status fk_gramine_platform_open(const char *root, const struct fk_gramine_io *io,
+					struct fk_platform **out, char *why, size_t why_len)
+{
+	struct gramine *g = NULL;
+	char rootbuf[FK_GRAMINE_ROOT_MAX + 1u];
+	fusekey_status st;
+	int err;
+
+	say(why, why_len, "%s", "");
 	if (out != NULL)
 		*out = NULL;
 	if (out == NULL || (io != NULL && !io_complete(io))) {
 		st = FUSEKEY_ERR_INVALID_PARAMETER;
 		goto fail_io;
 	}
+	if (!root_copy(root, rootbuf)) {
+		say(why, why_len, "the attestation root is empty or longer than %u bytes",
+		    FK_GRAMINE_ROOT_MAX);
+		st = FUSEKEY_ERR_INVALID_PARAMETER;
+		goto fail_io;
+	}
+	/* The real instruction: refuse before anything can execute it. */
+	if (io == NULL && !real_enclu_usable(why, why_len))
+		return FUSEKEY_ERR_NO_PLATFORM;
 	g = calloc(1, sizeof(*g));
 	if (g == NULL) {
 		st = FUSEKEY_ERR_NO_MEMORY;
@@ -440,125 +720,81 @@ fusekey_status fk_gramine_platform_new(const char *root, const struct fk_gramine
 	}
 	g->base.ops = &gramine_ops;
 	g->base.impl = g;
-	if (io != NULL)
+	g->real.dirfd = -1;
+	if (io != NULL) {
 		g->io = *io; /* from here on gr_destroy releases io->ctx */
-	if (!root_copy(root, g->root)) {
-		st = FUSEKEY_ERR_INVALID_PARAMETER;
-		goto fail;
+	} else {
+		err = real_ctx_open(&g->real, rootbuf);
+		if (err < 0) {
+			const char *text = errno_text(-err);
+			if (text != NULL)
+				say(why, why_len, "%s/" F_MY_TARGET_INFO ": %s", rootbuf, text);
+			else
+				say(why, why_len, "%s/" F_MY_TARGET_INFO ": error %d", rootbuf,
+				    -err);
+			gr_destroy(&g->base);
+			return FUSEKEY_ERR_NO_PLATFORM;
+		}
+		real_io(&g->io, &g->real); /* gr_destroy closes the directory */
 	}
-	if (io == NULL)
-		real_io(&g->io, g->root);
 	g->base.emulated = g->io.emulated;
-
-	/* Our own target info: exactly 512 bytes, or this is no Gramine. */
-	if (pf_read_exact(&g->io, F_MY_TARGET_INFO, &g->my_ti, sizeof(g->my_ti)) != FUSEKEY_OK) {
-		st = FUSEKEY_ERR_NO_PLATFORM;
-		goto fail;
-	}
-	/* A self report (targeted at ourselves, explicitly: Gramine reuses the
-	 * last target_info written) gives the identity and CPUSVN for key
-	 * requests, as sgx_self_report does in the SDK (sgx.md §4). */
-	if (pf_report(&g->io, &g->my_ti, NULL, &self) != FUSEKEY_OK) {
-		st = FUSEKEY_ERR_NO_PLATFORM;
-		goto fail;
-	}
-	fk_sgx_identity_from_report_body(&self.body, &g->id);
-	memcpy(g->cpu_svn, self.body.cpu_svn, sizeof(g->cpu_svn));
-	/* Target info and report describe the same enclave, or neither is trusted. */
-	if (memcmp(g->my_ti.mr_enclave, self.body.mr_enclave, FK_SGX_HASH_SIZE) != 0 ||
-	    memcmp(&g->my_ti.attributes, &self.body.attributes, sizeof(self.body.attributes)) !=
-		    0) {
-		st = FUSEKEY_ERR_UNEXPECTED;
-		goto fail;
+	st = load_self(g, rootbuf, why, why_len);
+	if (st != FUSEKEY_OK) {
+		gr_destroy(&g->base);
+		return st;
 	}
 	*out = &g->base;
 	return FUSEKEY_OK;
 
-fail:
-	gr_destroy(&g->base);
-	return st;
 fail_io:
 	if (io != NULL && io->destroy != NULL)
 		io->destroy(io->ctx);
 	return st;
 }
 
-static const char *errno_text(int e)
+fusekey_status fk_gramine_platform_new(const char *root, const struct fk_gramine_io *io,
+				       struct fk_platform **out)
 {
-	switch (e) {
-	case ENOENT:
-		return "no such file";
-	case EACCES:
-	case EPERM:
-		return "permission denied";
-	case ENOTDIR:
-		return "not a directory";
-	case EINVAL:
-		return "not a regular file";
-	case ELOOP:
-		return "is a symbolic link";
-	case ENAMETOOLONG:
-		return "path too long";
-	default:
-		return NULL;
-	}
+	return fk_gramine_platform_open(root, io, out, NULL, 0);
 }
-
-/* One line to why (may be NULL / 0). */
-#define SAY(...)                                                  \
-	do {                                                      \
-		if (why != NULL && why_len > 0)                   \
-			(void)snprintf(why, why_len, __VA_ARGS__); \
-	} while (0)
 
 bool fk_gramine_probe(const char *root, const struct fk_gramine_io *io, char *why, size_t why_len)
 {
 	char rootbuf[FK_GRAMINE_ROOT_MAX + 1u];
-	struct fk_gramine_io rio;
-	uint8_t buf[FK_SGX_TARGET_INFO_SIZE + 1u];
-	size_t got = 0;
-	const char *text;
-	int err;
 
 	if (!root_copy(root, rootbuf)) {
-		SAY("gramine: the attestation root is empty or longer than %u bytes",
+		say(why, why_len, "the attestation root is empty or longer than %u bytes",
 		    FK_GRAMINE_ROOT_MAX);
 		return false;
 	}
 	if (io == NULL) {
-		real_io(&rio, rootbuf);
-		io = &rio;
-	} else if (!io_complete(io)) {
-		SAY("gramine: incomplete io table");
-		return false;
+		/* The real io would need ENCLU once opened. */
+		if (!fk_enclu_available()) {
+			say(why, why_len,
+			    "%s: not probed: this build cannot execute ENCLU (Gramine's SGX needs "
+			    "x86-64)",
+			    rootbuf);
+			return false;
+		}
+		if (!real_target_info_file(rootbuf, "", why, why_len))
+			return false;
+	} else {
+		if (!io_complete(io)) {
+			say(why, why_len, "incomplete io table");
+			return false;
+		}
+		if (!target_info_file(io, rootbuf, "", NULL, why, why_len))
+			return false;
 	}
-	/* A read of up to 513 bytes: exactly 512 is Gramine's my_target_info. */
-	err = pf_read(io, F_MY_TARGET_INFO, buf, sizeof(buf), &got);
-	if (err < 0) {
-		text = errno_text(-err);
-		if (text != NULL)
-			SAY("%s/" F_MY_TARGET_INFO ": %s", rootbuf, text);
-		else
-			SAY("%s/" F_MY_TARGET_INFO ": error %d", rootbuf, -err);
-		return false;
-	}
-	if (got > FK_SGX_TARGET_INFO_SIZE) {
-		SAY("%s/" F_MY_TARGET_INFO ": read more than %d bytes, want %d", rootbuf,
-		    FK_SGX_TARGET_INFO_SIZE, FK_SGX_TARGET_INFO_SIZE);
-		return false;
-	}
-	if (got != FK_SGX_TARGET_INFO_SIZE) {
-		SAY("%s/" F_MY_TARGET_INFO ": read %zu bytes, want %d", rootbuf, got,
-		    FK_SGX_TARGET_INFO_SIZE);
-		return false;
-	}
-	SAY("%s/" F_MY_TARGET_INFO " answered with %d bytes", rootbuf, FK_SGX_TARGET_INFO_SIZE);
+	/* A file check only: what the files say is verified when the platform
+	 * opens (a self report through EGETKEY). */
+	say(why, why_len,
+	    "%s/" F_MY_TARGET_INFO " answered with %d bytes (not verified until opened)", rootbuf,
+	    FK_SGX_TARGET_INFO_SIZE);
 	return true;
 }
 
-/* Gramine key names we accept: [A-Za-z0-9_.-]{1,64}, not starting with '_'
- * (Gramine's own _sgx_mr* keys) or '.'; '/' can never occur. */
-static bool key_name_ok(const char *name)
+bool fk_gramine_key_name_ok(const char *name)
 {
 	size_t n;
 
@@ -582,14 +818,18 @@ fusekey_status fk_gramine_install_key(struct fk_platform *p, const char *name,
 	char rel[REL_PATH_MAX];
 	int n, err;
 
-	if (p == NULL || p->ops != &gramine_ops || key == NULL || !key_name_ok(name))
+	if (p == NULL || p->ops != &gramine_ops || key == NULL || !fk_gramine_key_name_ok(name))
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	n = snprintf(rel, sizeof(rel), F_KEYS_DIR "%s", name);
 	if (n < 0 || (size_t)n >= sizeof(rel))
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	/* keys/<name> exists only for names the manifest declares (platforms.md
-	 * §2.1): ENOENT at open; EACCES / EPERM if Gramine refuses the write. */
+	 * §2.1): ENOENT at open; EACCES / EPERM if Gramine refuses the write.
+	 * Under the report lock: the pseudo-files are one per process. */
+	if (pthread_mutex_lock(&report_lock) != 0)
+		return FUSEKEY_ERR_UNEXPECTED;
 	err = pf_write(&gramine_of(p)->io, rel, key, FK_SGX_KEY_SIZE);
+	(void)pthread_mutex_unlock(&report_lock);
 	if (err == 0)
 		return FUSEKEY_OK;
 	if (err == -EACCES || err == -ENOENT || err == -EPERM)

@@ -14,14 +14,24 @@
  *   identity, cpu_svn  from a self report taken at open
  *
  * The pseudo-files and the instruction are reached through a seam
- * (struct fk_gramine_io): production passes NULL and gets POSIX open/read/
- * write/close and the real ENCLU; tests inject an in-memory /dev/attestation
- * and an emulated EGETKEY (tests/seams/gramine_emu.h).
+ * (struct fk_gramine_io): production passes NULL and gets openat/read/write/
+ * close below the root (opened once) and the real ENCLU; tests inject an
+ * in-memory /dev/attestation and an emulated EGETKEY (tests/seams/gramine_emu.h).
  *
- * Not thread-safe: Gramine keeps target_info / user_report_data per process
- * and unlocked (attestation.c), so a report is a write-write-read sequence
- * nobody else may interleave. Use one platform from one thread at a time, and
- * nothing else in the process may touch /dev/attestation meanwhile.
+ * Nothing read from the files is trusted until EGETKEY has vouched for it: at
+ * open a self report (our own target, fresh random report data) must verify
+ * with the REPORT key (sgx.md §4) before identity and CPUSVN are cached, so a
+ * directory of plain files can never pass for Gramine inside an enclave. With
+ * the real io, open first requires the real /dev/attestation (whatever root
+ * was given): outside Gramine ENCLU would be #UD (SIGILL), so a fake root is
+ * refused there before any instruction runs.
+ *
+ * Gramine keeps target_info / user_report_data per process and unlocked
+ * (attestation.c), so a report is a write-write-read sequence nobody may
+ * interleave: fusekey serialises its own sequences (and key installs) with one
+ * process-wide lock. Other code in the process that touches /dev/attestation
+ * is not covered: a report that then comes back with other report data, or of
+ * another enclave, is refused (FUSEKEY_ERR_UNEXPECTED), never returned.
  */
 #ifndef FK_GRAMINE_H
 #define FK_GRAMINE_H
@@ -60,23 +70,44 @@ struct fk_gramine_io {
 /*
  * Open the Gramine platform. root NULL = /dev/attestation; io NULL = the real
  * pseudo-files and instruction (io copied; ctx owned from here on, even on
- * failure). FUSEKEY_ERR_NO_PLATFORM when my_target_info cannot be read.
+ * failure). With the real io: FUSEKEY_ERR_NO_PLATFORM when this build has no
+ * ENCLU (not x86-64), when the real /dev/attestation/my_target_info does not
+ * give 512 bytes (not inside Gramine), or when <root>/my_target_info does not.
+ * Then the self report: FUSEKEY_ERR_NO_PLATFORM when it cannot be taken,
+ * FUSEKEY_ERR_MAC_MISMATCH when it does not verify (the files are not this
+ * enclave's Gramine), FUSEKEY_ERR_UNEXPECTED when it and my_target_info
+ * describe different enclaves. why (may be NULL) gets one line saying why
+ * the open failed; on success it is left empty.
  */
+fusekey_status fk_gramine_platform_open(const char *root, const struct fk_gramine_io *io,
+					struct fk_platform **out, char *why,
+					size_t why_len) FK_WARN_UNUSED;
+/* fk_gramine_platform_open without the reason. */
 fusekey_status fk_gramine_platform_new(const char *root, const struct fk_gramine_io *io,
 				       struct fk_platform **out) FK_WARN_UNUSED;
 
 /*
- * Detection probe: does <root>/my_target_info give exactly 512 bytes? Writes
- * one line saying what was seen to why ("<root>/my_target_info: no such
- * file", "...: read 100 bytes, want 512", "... answered with 512 bytes").
- * io NULL = the real files. Does not take ownership of io->ctx.
+ * Detection probe: does <root>/my_target_info give exactly 512 bytes? A file
+ * check only: nothing is verified until the platform is opened (the line
+ * says so). Writes one line saying what was seen to why ("<root>/
+ * my_target_info: no such file", "...: read 100 bytes, want 512", "...
+ * answered with 512 bytes (not verified until opened)"). With the real io,
+ * false on a build without ENCLU. io NULL = the real files. Does not take
+ * ownership of io->ctx.
  */
 bool fk_gramine_probe(const char *root, const struct fk_gramine_io *io, char *why,
 		      size_t why_len);
 
 /*
- * Install a 16-byte encrypted-FS key: write it to <root>/keys/<name>. Names
- * are [A-Za-z0-9_.-]{1,64}, not starting with '_' (Gramine's own keys) or '.'.
+ * A key name fusekey writes below keys/: [A-Za-z0-9_.-]{1,64}, not starting
+ * with '_' (Gramine's own _sgx_* keys) or '.'; so never '/', never "..".
+ * Shared by fk_gramine_install_key and the plain-file form (fk_forms.c).
+ */
+bool fk_gramine_key_name_ok(const char *name);
+
+/*
+ * Install a 16-byte encrypted-FS key: write it to <root>/keys/<name>, under
+ * the report lock. Names as fk_gramine_key_name_ok.
  * Gramine accepts the write only for names declared in the manifest
  * (fs.mounts ... key_name; an undeclared name gives ENOENT at open):
  * EACCES/ENOENT/EPERM -> FUSEKEY_ERR_NOT_FOUND (the caller says "declare

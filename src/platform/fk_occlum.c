@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- ABI pins (platforms.md §1.1) ---- */
@@ -55,12 +56,33 @@ _Static_assert(FK_OCCLUM_IOC_GET_KEY ==
 
 /* ---- the real device ---- */
 
+/*
+ * The error real_open gives for a path that is not a character device. open(2)
+ * itself never fails with ENOTTY, so the probe can say what it means.
+ */
+#define NOT_A_CHAR_DEVICE ENOTTY
+
 static int real_open(void *ctx, const char *path)
 {
+	struct stat sb;
+	int fd;
+
 	(void)ctx;
-	/* Occlum's /dev/sgx is mode 0666; read(2)/write(2) on it are EPERM, only ioctls work. */
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	return fd >= 0 ? fd : -(errno != 0 ? errno : EIO);
+	/* Occlum's /dev/sgx is a character device of mode 0666 (dev_sgx: FileType::
+	 * CharDevice); read(2)/write(2) on it are EPERM, only ioctls work. Never
+	 * block (a FIFO in its place), never take a terminal. */
+	do {
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	} while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return -(errno != 0 ? errno : EIO);
+	/* Anything else (a regular file, a FIFO, a socket) is not Occlum's
+	 * device: refuse it before any ioctl reaches it. */
+	if (fstat(fd, &sb) != 0 || !S_ISCHR(sb.st_mode)) {
+		(void)close(fd);
+		return -NOT_A_CHAR_DEVICE;
+	}
+	return fd;
 }
 
 static int real_ioctl(void *ctx, int fd, unsigned long request, void *arg)
@@ -376,11 +398,15 @@ static fusekey_status load_self(struct occlum *o)
 		return st;
 	fk_sgx_identity_from_report_body(&rep.body, &o->id);
 	memcpy(o->cpu_svn, rep.body.cpu_svn, sizeof(o->cpu_svn));
-	/* The two must describe one enclave, or the device is not what it claims. */
+	/* The two must describe one enclave, or the device is not what it claims:
+	 * every field sgx_self_target fills (MRENCLAVE, ATTRIBUTES, CONFIGSVN,
+	 * MISCSELECT, CONFIGID; not the CET byte, which it leaves 0). */
 	fk_sgx_target_info_from_identity(&o->id, &want);
 	if (memcmp(ti.mr_enclave, want.mr_enclave, sizeof(ti.mr_enclave)) != 0 ||
 	    memcmp(&ti.attributes, &want.attributes, sizeof(ti.attributes)) != 0 ||
+	    memcmp(ti.config_svn, want.config_svn, sizeof(ti.config_svn)) != 0 ||
 	    memcmp(ti.misc_select, want.misc_select, sizeof(ti.misc_select)) != 0 ||
+	    memcmp(ti.config_id, want.config_id, sizeof(ti.config_id)) != 0 ||
 	    !(o->id.flags & FK_SGX_FLAGS_INITTED))
 		return FUSEKEY_ERR_UNEXPECTED;
 	return FUSEKEY_OK;
@@ -464,6 +490,9 @@ bool fk_occlum_probe(const char *device, const struct fk_occlum_io *io, char *wh
 	if (fd < 0) {
 		if (fd == -ENOENT)
 			say(why, why_len, "%s: no such file", dev);
+		else if (fd == -NOT_A_CHAR_DEVICE && io->open == real_open)
+			say(why, why_len, "%s: not a character device (Occlum's /dev/sgx is one)",
+			    dev);
 		else
 			say(why, why_len, "%s: cannot open: %s", dev, strerror(-fd));
 		return false;

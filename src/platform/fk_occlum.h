@@ -55,10 +55,12 @@ struct fk_occlum_io {
  * Open the Occlum platform: open the device, SELF_TARGET, and a self report
  * (identity, CPUSVN, KSS flag) cached for key requests. device NULL = /dev/sgx;
  * io NULL = the real device (io is copied; its ctx is owned from here on, even
- * on failure). FUSEKEY_ERR_NO_PLATFORM when the device is missing or does not
- * answer SELF_TARGET (not inside Occlum); the self report's own error when it
- * fails; FUSEKEY_ERR_UNEXPECTED when SELF_TARGET and the self report describe
- * different enclaves.
+ * on failure). FUSEKEY_ERR_NO_PLATFORM when the device is missing, is not a
+ * character device (the real io opens it O_NONBLOCK | O_NOCTTY and checks with
+ * fstat before any ioctl), or does not answer SELF_TARGET (not inside Occlum);
+ * the self report's own error when it fails; FUSEKEY_ERR_UNEXPECTED when
+ * SELF_TARGET and the self report describe different enclaves (MRENCLAVE,
+ * ATTRIBUTES, CONFIGSVN, MISCSELECT or CONFIGID differ).
  *
  * get_key gives the SDK's statuses although Occlum answers EINVAL to every
  * EGETKEY failure: they are decided from the request and the cached identity
@@ -75,7 +77,8 @@ fusekey_status fk_occlum_platform_new(const char *device, const struct fk_occlum
 /*
  * Detection probe: does `device` answer SELF_TARGET? Writes one line saying
  * what was seen ("/dev/sgx: no such file", "/dev/sgx answered SELF_TARGET",
- * "/dev/sgx: SELF_TARGET failed: Inappropriate ioctl ...") to why.
+ * "/dev/sgx: not a character device (...)", "/dev/sgx: SELF_TARGET failed:
+ * Inappropriate ioctl ...") to why. Never blocks (a FIFO at the path).
  * Does not take ownership of io->ctx.
  */
 bool fk_occlum_probe(const char *device, const struct fk_occlum_io *io, char *why,

@@ -20,7 +20,8 @@
  * EGETKEY runs the backing's get_key and maps its status back to the
  * instruction's EAX codes (sgx.md §9). What hardware answers with #GP
  * (misaligned operands, or a request the backing refuses as a parameter
- * error) is counted as a fault and answered 0xFFFFFFFF.
+ * error) is counted as a fault and answered 0xFFFFFFFF. Test knobs: short
+ * reads, forged reports (a flipped MAC bit), reports of another enclave.
  */
 #include "gramine_emu.h"
 
@@ -63,6 +64,8 @@ struct emu_fd {
 
 struct gramine_emu {
 	struct fk_platform *backing;
+	struct fk_platform *reporter; /* NULL: the backing makes the reports */
+	bool tamper;                  /* flip a MAC bit of every report */
 	uint8_t target_info[FK_SGX_TARGET_INFO_SIZE];
 	uint8_t user_report_data[FK_SGX_REPORT_DATA_SIZE];
 	struct emu_key keys[EMU_MAX_KEYS];
@@ -97,6 +100,7 @@ void gramine_emu_free(struct gramine_emu *e)
 	if (e == NULL)
 		return;
 	fk_platform_destroy(e->backing);
+	fk_platform_destroy(e->reporter);
 	fk_wipe(e, sizeof(*e));
 	free(e);
 }
@@ -160,6 +164,17 @@ void gramine_emu_set_short_reads(struct gramine_emu *e, size_t chunk)
 	e->eintr_next = chunk > 0;
 }
 
+void gramine_emu_tamper_reports(struct gramine_emu *e, bool on)
+{
+	e->tamper = on;
+}
+
+void gramine_emu_set_reporter(struct gramine_emu *e, struct fk_platform *reporter)
+{
+	fk_platform_destroy(e->reporter);
+	e->reporter = reporter;
+}
+
 /* ---- the pseudo-files ---- */
 
 static struct emu_fd *fd_of(struct gramine_emu *e, int fd)
@@ -191,9 +206,11 @@ static int load(struct gramine_emu *e, struct emu_fd *f)
 	case K_REPORT:
 		/* Gramine: PalAttestationReport(user_report_data, target_info), -EACCES on error. */
 		memcpy(&ti, e->target_info, sizeof(ti));
-		if (fk_platform_create_report(e->backing, &ti, e->user_report_data, &report) !=
-		    FUSEKEY_OK)
+		if (fk_platform_create_report(e->reporter != NULL ? e->reporter : e->backing, &ti,
+					      e->user_report_data, &report) != FUSEKEY_OK)
 			return -EACCES;
+		if (e->tamper)
+			report.mac[0] ^= 1u;
 		memcpy(f->content, &report, sizeof(report));
 		f->len = sizeof(report);
 		return 0;

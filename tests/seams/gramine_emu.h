@@ -40,5 +40,19 @@ unsigned gramine_emu_faults(const struct gramine_emu *e);
  * returns at most chunk bytes (0 = back to whole reads).
  */
 void gramine_emu_set_short_reads(struct gramine_emu *e, size_t chunk);
+/*
+ * Forged reports: from now on `report` hands out the report with one bit of
+ * its MAC flipped (what a directory of plain files would give: a report no
+ * EGETKEY vouches for). false = genuine reports again.
+ */
+void gramine_emu_tamper_reports(struct gramine_emu *e, bool on);
+/*
+ * Reports made by another enclave: from now on `report` is EREPORT of
+ * reporter (owned by the emulator from here on) for the target_info and
+ * user_report_data written, so its MAC is genuine for that target but the
+ * body is not the backing's; my_target_info stays the backing's. NULL = the
+ * backing again.
+ */
+void gramine_emu_set_reporter(struct gramine_emu *e, struct fk_platform *reporter);
 
 #endif

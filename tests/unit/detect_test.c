@@ -23,7 +23,9 @@
 
 struct fixture {
 	char dir[256];
-	char gramine[320];  /* a fake /dev/attestation: my_target_info of 512 bytes */
+	/* a fake /dev/attestation, complete: my_target_info, target_info,
+	 * user_report_data and a genuine self report of the fixture's enclave */
+	char gramine[320];
 	char short_g[320];  /* my_target_info of 100 bytes */
 	char nothing[320];  /* does not exist */
 	char sgx_file[320]; /* a regular file in place of /dev/sgx */
@@ -43,6 +45,38 @@ static void write_file(const char *path, size_t n)
 	close(fd);
 }
 
+static void put(const char *dir, const char *name, const void *data, size_t n)
+{
+	char p[400];
+	int fd;
+
+	assert_true((size_t)snprintf(p, sizeof(p), "%s/%s", dir, name) < sizeof(p));
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	if (n > 0)
+		assert_int_equal(write(fd, data, n), (ssize_t)n);
+	assert_int_equal(close(fd), 0);
+}
+
+/* Everything Gramine's /dev/attestation has for `id`, as plain files. */
+static void fake_gramine_dir(const char *dir, const struct fk_sim_state *st,
+			     const struct fk_sgx_identity *id)
+{
+	struct fk_platform *p = NULL;
+	struct fk_sgx_target_info ti;
+	struct fk_sgx_report rep;
+
+	EXPECT_OK(fk_sim_platform_new(st, id, &p));
+	EXPECT_OK(fk_platform_self_target(p, &ti));
+	EXPECT_OK(fk_platform_create_report(p, &ti, NULL, &rep));
+	put(dir, "my_target_info", &ti, sizeof(ti));
+	put(dir, "target_info", NULL, 0);
+	put(dir, "user_report_data", NULL, 0);
+	put(dir, "report", &rep, sizeof(rep));
+	put(dir, "attestation_type", "none", 4);
+	fk_platform_destroy(p);
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -56,13 +90,12 @@ static int setup(void **state)
 	snprintf(f->sgx_file, sizeof(f->sgx_file), "%s/sgx", f->dir);
 	assert_int_equal(mkdir(f->gramine, 0700), 0);
 	assert_int_equal(mkdir(f->short_g, 0700), 0);
-	snprintf(p, sizeof(p), "%s/my_target_info", f->gramine);
-	write_file(p, 512);
 	snprintf(p, sizeof(p), "%s/my_target_info", f->short_g);
 	write_file(p, 100);
 	write_file(f->sgx_file, 0);
 	EXPECT_OK(fk_sim_state_random(&f->st, FK_SIM_CPUSVN_DEFAULT));
 	th_identity(&f->id, 0xa1, 0xb2);
+	fake_gramine_dir(f->gramine, &f->st, &f->id);
 	*state = f;
 	return 0;
 }
@@ -222,25 +255,128 @@ static void test_explicit_names(void **state)
 	EXPECT_STATUS(fk_detect(FK_PLATFORM_AUTO, &o, NULL), FUSEKEY_ERR_INVALID_PARAMETER);
 }
 
-/* Gramine answers the probe (fake files) but cannot be opened: no fall-through. */
+/*
+ * Gramine answers the probe (a complete set of fake files) but cannot be
+ * opened: outside Gramine the real io refuses before any ENCLU, and says so.
+ * No fall-through to Occlum.
+ */
 static void test_open_failure_is_final(void **state)
 {
 	struct fixture *f = *state;
 	struct fk_detect_opts o = {.gramine_dir = f->gramine, .occlum_device = f->sgx_file};
 	struct fk_detect_result r;
 	struct fk_platform *p = NULL;
-	char l1[400];
+	char l1[400], want[400];
 
-	assert_int_not_equal(fk_detect_open(FK_PLATFORM_AUTO, &o, &r, &p), FUSEKEY_OK);
+	if (access("/dev/attestation", F_OK) == 0)
+		skip(); /* inside Gramine the open would go on to the instruction */
+	EXPECT_STATUS(fk_detect_open(FK_PLATFORM_AUTO, &o, &r, &p), FUSEKEY_ERR_NO_PLATFORM);
 	assert_null(p);
 	assert_true(r.answered);
 	assert_null(r.name);
 	assert_int_equal(r.kind, FK_PLATFORM_GRAMINE);
 	assert_int_equal(lines_of(r.why), 2);
 	line_of(r.why, 1, l1, sizeof(l1));
-	assert_memory_equal(l1, "gramine: ", 9);
-	assert_non_null(strstr(l1, "opening it failed"));
+	snprintf(want, sizeof(want), "gramine: answered the probe, but opening it failed: %s: %s",
+		 fusekey_status_str(FUSEKEY_ERR_NO_PLATFORM),
+		 "not inside Gramine: /dev/attestation is missing");
+	assert_string_equal(l1, want);
 	assert_null(strstr(r.why, "occlum"));
+	/* The probe's line says it was a file check. */
+	line_of(r.why, 0, l1, sizeof(l1));
+	assert_non_null(strstr(l1, "(not verified until opened)"));
+}
+
+/* An io around an emulator's whose destroy sets a flag (fk_detect_opts: the
+ * injected ctx stays the caller's, destroy is never called). */
+struct occ_wrap {
+	struct fk_occlum_io inner;
+	bool destroyed;
+};
+
+static int ow_open(void *ctx, const char *path)
+{
+	struct occ_wrap *w = ctx;
+	return w->inner.open(w->inner.ctx, path);
+}
+static int ow_ioctl(void *ctx, int fd, unsigned long request, void *arg)
+{
+	struct occ_wrap *w = ctx;
+	return w->inner.ioctl(w->inner.ctx, fd, request, arg);
+}
+static void ow_close(void *ctx, int fd)
+{
+	struct occ_wrap *w = ctx;
+	w->inner.close(w->inner.ctx, fd);
+}
+static void ow_destroy(void *ctx)
+{
+	struct occ_wrap *w = ctx;
+	w->destroyed = true;
+}
+
+static void occ_wrap_io(struct occ_wrap *w, const struct fk_occlum_io *inner,
+			struct fk_occlum_io *io)
+{
+	memset(w, 0, sizeof(*w));
+	w->inner = *inner;
+	*io = *inner;
+	io->open = ow_open;
+	io->ioctl = ow_ioctl;
+	io->close = ow_close;
+	io->destroy = ow_destroy;
+	io->ctx = w;
+}
+
+struct gr_wrap {
+	struct fk_gramine_io inner;
+	bool destroyed;
+};
+
+static int gw_open(void *ctx, const char *path, int flags)
+{
+	struct gr_wrap *w = ctx;
+	return w->inner.open(w->inner.ctx, path, flags);
+}
+static ssize_t gw_read(void *ctx, int fd, void *buf, size_t len)
+{
+	struct gr_wrap *w = ctx;
+	return w->inner.read(w->inner.ctx, fd, buf, len);
+}
+static ssize_t gw_write(void *ctx, int fd, const void *buf, size_t len)
+{
+	struct gr_wrap *w = ctx;
+	return w->inner.write(w->inner.ctx, fd, buf, len);
+}
+static void gw_close(void *ctx, int fd)
+{
+	struct gr_wrap *w = ctx;
+	w->inner.close(w->inner.ctx, fd);
+}
+static uint32_t gw_egetkey(void *ctx, const struct fk_sgx_key_request *req, uint8_t key[16])
+{
+	struct gr_wrap *w = ctx;
+	return w->inner.egetkey(w->inner.ctx, req, key);
+}
+static void gw_destroy(void *ctx)
+{
+	struct gr_wrap *w = ctx;
+	w->destroyed = true;
+}
+
+static void gr_wrap_io(struct gr_wrap *w, const struct fk_gramine_io *inner,
+		       struct fk_gramine_io *io)
+{
+	memset(w, 0, sizeof(*w));
+	w->inner = *inner;
+	*io = *inner;
+	io->open = gw_open;
+	io->read = gw_read;
+	io->write = gw_write;
+	io->close = gw_close;
+	io->egetkey = gw_egetkey;
+	io->destroy = gw_destroy;
+	io->ctx = w;
 }
 
 static struct fk_platform *sim_platform(struct fixture *f)
@@ -255,14 +391,16 @@ static void test_occlum_over_emulator(void **state)
 {
 	struct fixture *f = *state;
 	struct occlum_emu *e = NULL;
-	struct fk_occlum_io io;
+	struct fk_occlum_io eio, io;
+	struct occ_wrap w;
 	struct fk_detect_opts o = {.gramine_dir = f->nothing};
 	struct fk_detect_result r;
 	struct fk_platform *p = NULL;
 	struct fk_sgx_identity id;
 
 	EXPECT_OK(occlum_emu_new(sim_platform(f), &e));
-	occlum_emu_io(e, &io);
+	occlum_emu_io(e, &eio);
+	occ_wrap_io(&w, &eio, &io);
 	o.occlum_io = &io;
 	EXPECT_OK(fk_detect_open(FK_PLATFORM_AUTO, &o, &r, &p));
 	assert_non_null(p);
@@ -274,10 +412,13 @@ static void test_occlum_over_emulator(void **state)
 	EXPECT_OK(fk_platform_identity(p, &id));
 	assert_memory_equal(id.mr_enclave, f->id.mr_enclave, sizeof(id.mr_enclave));
 	assert_memory_equal(id.mr_signer, f->id.mr_signer, sizeof(id.mr_signer));
-	assert_true(occlum_emu_calls(e, FK_OCCLUM_IOC_SELF_TARGET) >= 2); /* probe + open */
-	/* The injected io's ctx stays the caller's: destroying p must not free e. */
+	assert_int_equal(occlum_emu_calls(e, FK_OCCLUM_IOC_SELF_TARGET), 2); /* probe + open */
+	/* The injected io's ctx stays the caller's: neither the probe, the open
+	 * nor destroying p calls its destroy. */
+	assert_false(w.destroyed);
 	fk_platform_destroy(p);
-	assert_true(occlum_emu_calls(e, FK_OCCLUM_IOC_SELF_TARGET) >= 2);
+	assert_false(w.destroyed);
+	assert_int_equal(occlum_emu_open_fds(e), 0); /* p closed its descriptor */
 	occlum_emu_free(e);
 }
 
@@ -289,7 +430,8 @@ static void test_gramine_first_and_install(void **state)
 	struct occlum_emu *oe = NULL;
 	struct gramine_emu *ge = NULL;
 	struct fk_occlum_io oio;
-	struct fk_gramine_io gio;
+	struct fk_gramine_io geio, gio;
+	struct gr_wrap gw;
 	struct fk_detect_opts o;
 	struct fk_detect_result r;
 	struct fk_platform *p = NULL;
@@ -300,7 +442,8 @@ static void test_gramine_first_and_install(void **state)
 	EXPECT_OK(gramine_emu_new(sim_platform(f), &ge));
 	EXPECT_OK(gramine_emu_declare_key(ge, "fuse"));
 	occlum_emu_io(oe, &oio);
-	gramine_emu_io(ge, &gio);
+	gramine_emu_io(ge, &geio);
+	gr_wrap_io(&gw, &geio, &gio);
 	memset(&o, 0, sizeof(o));
 	o.gramine_io = &gio;
 	o.occlum_io = &oio;
@@ -331,6 +474,7 @@ static void test_gramine_first_and_install(void **state)
 	assert_memory_equal(got, key, sizeof(key)); /* unchanged by the refusals */
 	fusekey_ctx_free(ctx);
 	fk_platform_destroy(p);
+	assert_false(gw.destroyed); /* the injected ctx stays ours */
 	gramine_emu_free(ge);
 	occlum_emu_free(oe);
 }
@@ -410,11 +554,20 @@ static void test_public_open(void **state)
 	po.occlum_device = f->sgx_file;
 	EXPECT_STATUS(fusekey_ctx_open(&po, &ctx), FUSEKEY_ERR_NO_PLATFORM);
 	assert_null(ctx);
-	/* Gramine's files answer, but they are fakes: the open fails, nothing emulated. */
+	/* Gramine's files answer, complete, but they are fakes outside Gramine:
+	 * the open fails (no platform), nothing emulated. */
 	po.platform = NULL;
 	po.gramine_dir = f->gramine;
-	assert_int_not_equal(fusekey_ctx_open(&po, &ctx), FUSEKEY_OK);
-	assert_null(ctx);
+	ctx = (fusekey_ctx *)&po;
+	if (access("/dev/attestation", F_OK) != 0) {
+		EXPECT_STATUS(fusekey_ctx_open(&po, &ctx), FUSEKEY_ERR_NO_PLATFORM);
+		assert_null(ctx);
+		po.platform = "gramine";
+		ctx = (fusekey_ctx *)&po;
+		EXPECT_STATUS(fusekey_ctx_open(&po, &ctx), FUSEKEY_ERR_NO_PLATFORM);
+		assert_null(ctx);
+		po.platform = NULL;
+	}
 	EXPECT_STATUS(fusekey_ctx_open(&po, NULL), FUSEKEY_ERR_INVALID_PARAMETER);
 }
 

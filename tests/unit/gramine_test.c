@@ -4,25 +4,32 @@
  * fk_enclu.c, over the test seam tests/seams/gramine_emu.c (an in-memory
  * /dev/attestation and an emulated EGETKEY over the emulated platform), and
  * over real files in a temporary directory for the production file path
- * (never the real ENCLU: outside an enclave it is #UD).
+ * (never the real ENCLU: outside an enclave it is #UD, and the real io
+ * refuses to open outside Gramine before it could run).
  *
- *  - open: identity, self target and CPUSVN equal the backing enclave's;
- *    failures give NO_PLATFORM and release the io exactly once;
+ *  - open: identity, self target and CPUSVN equal the backing enclave's, and
+ *    come from a self report that verified (one EGETKEY); a forged self
+ *    report, or one of another enclave, is refused; failures release the io
+ *    exactly once;
  *  - reports: made for a peer verify on the peer, not on another enclave,
  *    not after tampering; verification runs the (emulated) EGETKEY;
  *  - get_key: the backing's keys and status codes, pre-checks without EGETKEY;
  *  - sealing across "Gramine over emulation" and the bare emulated platform;
  *  - keys/<name>: declared names installed, undeclared -> NOT_FOUND, bad names;
+ *    the shared name validator, and the plain-file form never blocking;
+ *  - the report sequence under the process-wide lock, from several threads;
  *  - the probe, on the emulator and on real files.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "delivery/fk_forms.h"
 #include "gramine_emu.h"
 #include "platform/fk_enclu.h"
 #include "platform/fk_gramine.h"
@@ -234,16 +241,6 @@ static void fake_attestation_dir(const char *dir, const struct fk_sim_state *st,
 
 /* ---- ENCLU ---- */
 
-static void test_enclu_availability(void **state)
-{
-	(void)state;
-#if defined(__x86_64__)
-	assert_int_equal(fk_enclu_available(), 1);
-#else
-	assert_int_equal(fk_enclu_available(), 0);
-#endif
-}
-
 /* A misaligned request is refused before the instruction (it would #GP): safe
  * to call outside an enclave, and on other architectures the stub refuses. */
 static void test_enclu_misaligned_refused(void **state)
@@ -287,8 +284,9 @@ static void test_open_identity_equals_backing(void **state)
 	EXPECT_OK(fk_platform_cpu_svn(g, svn_g));
 	EXPECT_OK(fk_platform_cpu_svn(s, svn_s));
 	assert_memory_equal(svn_g, svn_s, 16);
-	/* Opening needs no EGETKEY. */
-	assert_int_equal(gramine_emu_egetkey_calls(e), 0);
+	/* Opening verifies its self report: exactly one EGETKEY (the REPORT key). */
+	assert_int_equal(gramine_emu_egetkey_calls(e), 1);
+	assert_int_equal(gramine_emu_faults(e), 0);
 
 	fk_platform_destroy(g);
 	fk_platform_destroy(s);
@@ -526,6 +524,7 @@ static void test_verify_uses_egetkey(void **state)
 	struct gramine_emu *e;
 	struct fk_platform *g, *pb;
 	uint8_t rd[64];
+	unsigned calls;
 
 	random_state(&st);
 	id_a(&a);
@@ -536,9 +535,10 @@ static void test_verify_uses_egetkey(void **state)
 	EXPECT_OK(fk_platform_self_target(pb, &ti_b));
 	th_fill(rd, 0x31, sizeof(rd));
 
+	calls = gramine_emu_egetkey_calls(e); /* open's self report */
 	EXPECT_OK(fk_platform_create_report(pb, &ti_a, rd, &rep));
 	EXPECT_OK(fk_platform_verify_report(g, &rep));
-	assert_int_equal(gramine_emu_egetkey_calls(e), 1);
+	assert_int_equal(gramine_emu_egetkey_calls(e), calls + 1);
 
 	/* Made for B, not for us. */
 	EXPECT_OK(fk_platform_create_report(pb, &ti_b, rd, &bad));
@@ -553,7 +553,7 @@ static void test_verify_uses_egetkey(void **state)
 	bad = rep;
 	bad.key_id[0] ^= 1;
 	EXPECT_STATUS(fk_platform_verify_report(g, &bad), FUSEKEY_ERR_MAC_MISMATCH);
-	assert_int_equal(gramine_emu_egetkey_calls(e), 5);
+	assert_int_equal(gramine_emu_egetkey_calls(e), calls + 5);
 	/* Our own report for ourselves verifies too. */
 	EXPECT_OK(fk_platform_create_report(g, &ti_a, rd, &rep));
 	EXPECT_OK(fk_platform_verify_report(g, &rep));
@@ -585,11 +585,12 @@ static void test_verify_egetkey_failure(void **state)
 	pb = mk_sim(&st, &b);
 	EXPECT_OK(fk_platform_self_target(g, &ti_a));
 	EXPECT_OK(fk_platform_create_report(pb, &ti_a, NULL, &rep));
+	assert_int_equal(w.egetkey_calls, 1); /* open's self report */
 	EXPECT_OK(fk_platform_verify_report(g, &rep));
 	w.force_eax = true;
 	w.eax = 0x100;
 	EXPECT_STATUS(fk_platform_verify_report(g, &rep), FUSEKEY_ERR_MAC_MISMATCH);
-	assert_int_equal(w.egetkey_calls, 2);
+	assert_int_equal(w.egetkey_calls, 3);
 	fk_platform_destroy(g);
 	fk_platform_destroy(pb);
 	fk_sim_state_clear(&st);
@@ -606,6 +607,7 @@ static void test_get_key_equals_backing(void **state)
 	struct gramine_emu *e;
 	struct fk_platform *g, *s;
 	uint8_t kg[16], ks[16];
+	unsigned calls;
 	static const uint16_t policies[] = {FK_SGX_KEYPOLICY_MRSIGNER, FK_SGX_KEYPOLICY_MRENCLAVE,
 					    FK_SGX_KEYPOLICY_MRSIGNER | FK_SGX_KEYPOLICY_MRENCLAVE};
 
@@ -613,6 +615,7 @@ static void test_get_key_equals_backing(void **state)
 	id_a(&a);
 	g = mk_gramine(&st, &a, &e);
 	s = mk_sim(&st, &a);
+	calls = gramine_emu_egetkey_calls(e); /* open's self report */
 	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
 		seal_request(g, policies[i], &req);
 		th_fill(kg, 0xAA, 16);
@@ -620,7 +623,7 @@ static void test_get_key_equals_backing(void **state)
 		EXPECT_OK(fk_platform_get_key(s, &req, ks));
 		assert_memory_equal(kg, ks, 16);
 		assert_false(th_all_zero(kg, 16));
-		assert_int_equal(gramine_emu_egetkey_calls(e), i + 1);
+		assert_int_equal(gramine_emu_egetkey_calls(e), calls + i + 1);
 	}
 	/* The REPORT key, too. */
 	memset(&req, 0, sizeof(req));
@@ -650,6 +653,7 @@ static void test_get_key_status_codes(void **state)
 	id_a(&a);
 	g = mk_gramine(&st, &a, &e);
 	seal_request(g, FK_SGX_KEYPOLICY_MRSIGNER, &base);
+	calls = gramine_emu_egetkey_calls(e); /* open's self report */
 
 	/* CPUSVN beyond the platform's. */
 	req = base;
@@ -669,8 +673,8 @@ static void test_get_key_status_codes(void **state)
 	th_fill(key, 0xAA, 16);
 	EXPECT_STATUS(fk_platform_get_key(g, &req, key), FUSEKEY_ERR_INVALID_KEYNAME);
 	assert_true(th_all_zero(key, 16));
+	assert_int_equal(gramine_emu_egetkey_calls(e), calls + 3);
 	calls = gramine_emu_egetkey_calls(e);
-	assert_int_equal(calls, 3);
 
 	/* Pre-checks: refused before the instruction (which would #GP). */
 	req = base;
@@ -938,7 +942,7 @@ static void test_probe_emulated(void **state)
 	gramine_emu_io(e, &io);
 	why[0] = '\0';
 	assert_true(fk_gramine_probe(NULL, &io, why, sizeof(why)));
-	assert_non_null(strstr(why, "answered"));
+	assert_non_null(strstr(why, "answered with 512 bytes (not verified until opened)"));
 	assert_non_null(strstr(why, "/dev/attestation/my_target_info"));
 	/* The probe borrows the io: still usable, not destroyed. */
 	wrap_io(&w, &io, &wio);
@@ -1002,126 +1006,381 @@ static void test_probe_real_files(void **state)
 
 /* ---- open over real files (the production path, minus ENCLU) ---- */
 
+static void skip_inside_gramine(void)
+{
+	/* Inside Gramine the real io would go on to the instruction: these tests
+	 * are about a host without it. */
+	if (access(FK_GRAMINE_ROOT, F_OK) == 0)
+		skip();
+}
+
+/*
+ * A complete, plausible /dev/attestation made of plain files: the probe (a
+ * file check) answers, but opening it with the real io is refused because the
+ * real /dev/attestation is not there: not inside Gramine, so ENCLU would be
+ * #UD (SIGILL). Nothing is written and no instruction runs (this test
+ * process would die).
+ */
 static void test_open_real_files(void **state)
 {
 	(void)state;
 	struct fk_sim_state st;
-	struct fk_sgx_identity a, got;
-	struct fk_sgx_target_info ti, ti_file;
-	struct fk_sgx_report rep;
-	struct fk_platform *g = NULL;
-	char dir[256];
-	uint8_t urd[80], rd[64];
+	struct fk_sgx_identity a;
+	struct fk_platform *g = (struct fk_platform *)&g;
+	char dir[256], why[512], path[300];
+	uint8_t buf[600];
 
+	skip_inside_gramine();
 	random_state(&st);
 	id_a(&a);
 	th_tmpdir(dir, sizeof(dir));
 	fake_attestation_dir(dir, &st, &a, &a);
 
-	EXPECT_OK(fk_gramine_platform_new(dir, NULL, &g));
-	assert_false(g->emulated);
-	assert_string_equal(g->ops->name, "gramine");
-	EXPECT_OK(fk_platform_identity(g, &got));
-	assert_memory_equal(&got, &a, sizeof(a));
-	/* The self report was requested for our own target, with zero report data. */
-	EXPECT_OK(fk_platform_self_target(g, &ti));
-	assert_int_equal(get_file(dir, "target_info", &ti_file, sizeof(ti_file)), 512);
-	assert_memory_equal(&ti_file, &ti, sizeof(ti));
-	assert_int_equal(get_file(dir, "user_report_data", urd, sizeof(urd)), 64);
-	assert_true(th_all_zero(urd, 64));
+	why[0] = '\0';
+	assert_true(fk_gramine_probe(dir, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "answered with 512 bytes (not verified until opened)"));
 
-	/* create_report writes target info and report data, then reads report:
-	 * this "report" file is stale (zero report data), so it is refused. */
-	th_fill(rd, 0x99, sizeof(rd));
+	th_fill(why, 'x', sizeof(why));
+	EXPECT_STATUS(fk_gramine_platform_open(dir, NULL, &g, why, sizeof(why)),
+		      FUSEKEY_ERR_NO_PLATFORM);
+	assert_null(g);
+	assert_string_equal(why, "not inside Gramine: /dev/attestation is missing");
+	g = (struct fk_platform *)&g;
+	EXPECT_STATUS(fk_gramine_platform_new(dir, NULL, &g), FUSEKEY_ERR_NO_PLATFORM);
+	assert_null(g);
+	/* The report sequence never started. */
+	assert_int_equal(get_file(dir, "target_info", buf, sizeof(buf)), 0);
+	assert_int_equal(get_file(dir, "user_report_data", buf, sizeof(buf)), 0);
+	/* Whatever the root: missing, a 100-byte my_target_info, the default. */
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/none", dir) < sizeof(path));
+	EXPECT_STATUS(fk_gramine_platform_open(path, NULL, &g, why, sizeof(why)),
+		      FUSEKEY_ERR_NO_PLATFORM);
+	assert_string_equal(why, "not inside Gramine: /dev/attestation is missing");
+	th_fill(buf, 0x42, sizeof(buf));
+	put_file(dir, "my_target_info", buf, 100);
+	EXPECT_STATUS(fk_gramine_platform_open(dir, NULL, &g, why, sizeof(why)),
+		      FUSEKEY_ERR_NO_PLATFORM);
+	assert_string_equal(why, "not inside Gramine: /dev/attestation is missing");
+	EXPECT_STATUS(fk_gramine_platform_open(NULL, NULL, &g, why, sizeof(why)),
+		      FUSEKEY_ERR_NO_PLATFORM);
+	assert_string_equal(why, "not inside Gramine: /dev/attestation is missing");
+	assert_null(g);
+	/* A bad root is a parameter error, said as such. */
+	EXPECT_STATUS(fk_gramine_platform_open("", NULL, &g, why, sizeof(why)),
+		      FUSEKEY_ERR_INVALID_PARAMETER);
+	assert_non_null(strstr(why, "root"));
+	assert_int_equal(th_rmtree(dir), 0);
+	fk_sim_state_clear(&st);
+}
+
+/* ---- open: the self report must verify and describe my_target_info's enclave ---- */
+
+/* Files that hand out forged reports (a MAC no EGETKEY vouches for). */
+static void test_open_forged_self_report(void **state)
+{
+	(void)state;
+	struct fk_sim_state st;
+	struct fk_sgx_identity a;
+	struct fk_gramine_io io, eio;
+	struct fk_platform *g = (struct fk_platform *)&g;
+	struct gramine_emu *e;
+	struct wrap w;
+	char why[512];
+
+	random_state(&st);
+	id_a(&a);
+	e = mk_emu(&st, &a);
+	gramine_emu_tamper_reports(e, true);
+	gramine_emu_io(e, &eio);
+	wrap_io(&w, &eio, &io);
+	EXPECT_STATUS(fk_gramine_platform_open(NULL, &io, &g, why, sizeof(why)),
+		      FUSEKEY_ERR_MAC_MISMATCH);
+	assert_null(g);
+	assert_int_equal(w.egetkey_calls, 1); /* verified, and refused */
+	assert_int_equal(w.destroyed, 1);
+	assert_non_null(strstr(why, "the self report does not verify"));
+
+	/* An EGETKEY that fails is no verification either. */
+	gramine_emu_io(mk_emu(&st, &a), &eio);
+	wrap_io(&w, &eio, &io);
+	w.force_eax = true;
+	w.eax = 0x100;
+	EXPECT_STATUS(fk_gramine_platform_new(NULL, &io, &g), FUSEKEY_ERR_MAC_MISMATCH);
+	assert_null(g);
+	assert_int_equal(w.destroyed, 1);
+
+	/* The same emulator with genuine reports opens (the refusals were real),
+	 * and a successful open leaves why empty. */
+	e = mk_emu(&st, &a);
+	gramine_emu_tamper_reports(e, true);
+	gramine_emu_tamper_reports(e, false);
+	gramine_emu_io(e, &eio);
+	th_fill(why, 'x', sizeof(why));
+	EXPECT_OK(fk_gramine_platform_open(NULL, &eio, &g, why, sizeof(why)));
+	assert_string_equal(why, "");
+	fk_platform_destroy(g);
+	fk_sim_state_clear(&st);
+}
+
+/*
+ * Genuine reports, but of another enclave than my_target_info names: each
+ * field a target info carries is compared (MRENCLAVE, ATTRIBUTES, CONFIGSVN,
+ * MISCSELECT, CONFIGID). The reporter's report is made for our target, so its
+ * MAC verifies: only the comparison refuses it.
+ */
+static void test_open_self_report_of_another_enclave(void **state)
+{
+	(void)state;
+	struct fk_sim_state st;
+	struct fk_sgx_identity a, other;
+	struct fk_gramine_io eio;
+	struct fk_platform *g = NULL;
+	struct gramine_emu *e;
+	char why[512];
+	static const char *const fields[] = {"MRENCLAVE", "ATTRIBUTES", "ATTRIBUTES",
+					     "CONFIGSVN", "MISCSELECT", "CONFIGID"};
+
+	random_state(&st);
+	id_a(&a);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		other = a;
+		switch (i) {
+		case 0:
+			id_b(&other); /* same signer, other code */
+			break;
+		case 1:
+			other.xfrm ^= 0x4;
+			break;
+		case 2:
+			other.flags &= ~(uint64_t)FK_SGX_FLAGS_DEBUG;
+			break;
+		case 3:
+			other.config_svn = 7;
+			break;
+		case 4:
+			other.misc_select ^= 1u;
+			break;
+		default:
+			other.config_id[63] ^= 0x80;
+			break;
+		}
+		e = mk_emu(&st, &a);
+		gramine_emu_set_reporter(e, mk_sim(&st, &other));
+		gramine_emu_io(e, &eio);
+		why[0] = '\0';
+		g = (struct fk_platform *)&g;
+		EXPECT_STATUS(fk_gramine_platform_open(NULL, &eio, &g, why, sizeof(why)),
+			      FUSEKEY_ERR_UNEXPECTED);
+		assert_null(g);
+		assert_non_null(strstr(why, "describe different enclaves"));
+		if (strstr(why, fields[i]) == NULL)
+			fail_msg("case %zu: want %s in '%s'", i, fields[i], why);
+	}
+	/* An enclave not initialised (both files agree) is no running enclave. */
+	other = a;
+	other.flags &= ~(uint64_t)FK_SGX_FLAGS_INITTED;
+	e = mk_emu(&st, &other);
+	gramine_emu_io(e, &eio);
+	EXPECT_STATUS(fk_gramine_platform_open(NULL, &eio, &g, why, sizeof(why)),
+		      FUSEKEY_ERR_UNEXPECTED);
+	assert_non_null(strstr(why, "INIT"));
+	fk_sim_state_clear(&st);
+}
+
+/* After open: a report of another enclave is never handed out. */
+static void test_report_of_another_enclave_refused(void **state)
+{
+	(void)state;
+	struct fk_sim_state st;
+	struct fk_sgx_identity a, b, a_xfrm;
+	struct fk_sgx_target_info ti_b;
+	struct fk_sgx_report rep;
+	struct fk_platform *g, *pb;
+	struct gramine_emu *e;
+	uint8_t rd[64];
+
+	random_state(&st);
+	id_a(&a);
+	id_b(&b);
+	a_xfrm = a;
+	a_xfrm.xfrm ^= 0x4;
+	g = mk_gramine(&st, &a, &e);
+	pb = mk_sim(&st, &b);
+	EXPECT_OK(fk_platform_self_target(pb, &ti_b));
+	th_fill(rd, 0x5c, sizeof(rd));
+	EXPECT_OK(fk_platform_create_report(g, &ti_b, rd, &rep));
+
+	gramine_emu_set_reporter(e, mk_sim(&st, &b));
 	th_fill(&rep, 0xAA, sizeof(rep));
-	EXPECT_STATUS(fk_platform_create_report(g, NULL, rd, &rep), FUSEKEY_ERR_UNEXPECTED);
+	EXPECT_STATUS(fk_platform_create_report(g, &ti_b, rd, &rep), FUSEKEY_ERR_UNEXPECTED);
 	assert_true(th_all_zero(&rep, sizeof(rep)));
-	assert_int_equal(get_file(dir, "user_report_data", urd, sizeof(urd)), 64);
-	assert_memory_equal(urd, rd, 64);
-	assert_int_equal(get_file(dir, "target_info", &ti_file, sizeof(ti_file)), 512);
-	assert_true(th_all_zero(&ti_file, sizeof(ti_file)));
-	/* With zero report data it matches. */
-	EXPECT_OK(fk_platform_create_report(g, NULL, NULL, &rep));
-	/* keys/<name>: the directory holds no such file -> NOT_FOUND. */
-	{
-		uint8_t key[16] = {1};
-		char keys[300];
-		EXPECT_STATUS(fk_gramine_install_key(g, "fuse", key), FUSEKEY_ERR_NOT_FOUND);
-		assert_true((size_t)snprintf(keys, sizeof(keys), "%s/keys", dir) < sizeof(keys));
-		assert_int_equal(mkdir(keys, 0700), 0);
-		put_file(dir, "keys/fuse", NULL, 0);
-		EXPECT_OK(fk_gramine_install_key(g, "fuse", key));
-		assert_int_equal(get_file(dir, "keys/fuse", urd, sizeof(urd)), 16);
-		assert_memory_equal(urd, key, 16);
+	gramine_emu_set_reporter(e, mk_sim(&st, &a_xfrm));
+	th_fill(&rep, 0xAA, sizeof(rep));
+	EXPECT_STATUS(fk_platform_create_report(g, &ti_b, rd, &rep), FUSEKEY_ERR_UNEXPECTED);
+	assert_true(th_all_zero(&rep, sizeof(rep)));
+	/* Our own enclave again: fine. */
+	gramine_emu_set_reporter(e, NULL);
+	EXPECT_OK(fk_platform_create_report(g, &ti_b, rd, &rep));
+	EXPECT_OK(fk_platform_verify_report(pb, &rep));
+	fk_platform_destroy(g);
+	fk_platform_destroy(pb);
+	fk_sim_state_clear(&st);
+}
+
+/* ---- the report lock ---- */
+
+enum { LOCK_THREADS = 4, LOCK_ROUNDS = 1000 };
+
+struct report_thread {
+	struct fk_platform *g;
+	struct fk_sgx_target_info ti;
+	uint8_t tag;
+	unsigned failures;
+};
+
+static void *report_loop(void *arg)
+{
+	struct report_thread *t = arg;
+	struct fk_sgx_report rep;
+	uint8_t rd[64];
+
+	for (unsigned i = 0; i < LOCK_ROUNDS; i++) {
+		memset(rd, t->tag, sizeof(rd));
+		memcpy(rd, &i, sizeof(i));
+		if (fk_platform_create_report(t->g, &t->ti, rd, &rep) != FUSEKEY_OK ||
+		    memcmp(rep.body.report_data, rd, sizeof(rd)) != 0)
+			t->failures++;
+	}
+	return NULL;
+}
+
+/*
+ * Two platforms over one (process-wide) set of pseudo-files, four threads
+ * taking reports with their own report data: every sequence runs whole under
+ * the lock, so none comes back with another thread's data or fails.
+ */
+static void test_report_lock_threads(void **state)
+{
+	(void)state;
+	struct fk_sim_state st;
+	struct fk_sgx_identity a, b;
+	struct fk_gramine_io io;
+	struct fk_platform *g[2] = {NULL, NULL}, *pb;
+	struct gramine_emu *e;
+	struct report_thread t[LOCK_THREADS];
+	pthread_t tid[LOCK_THREADS];
+	struct fk_sgx_target_info ti_b;
+
+	random_state(&st);
+	id_a(&a);
+	id_b(&b);
+	e = mk_emu(&st, &a);
+	gramine_emu_io(e, &io);
+	io.destroy = NULL; /* shared: freed below */
+	EXPECT_OK(fk_gramine_platform_new(NULL, &io, &g[0]));
+	EXPECT_OK(fk_gramine_platform_new(NULL, &io, &g[1]));
+	pb = mk_sim(&st, &b);
+	EXPECT_OK(fk_platform_self_target(pb, &ti_b));
+	for (int i = 0; i < LOCK_THREADS; i++) {
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].g = g[i % 2];
+		t[i].ti = ti_b;
+		t[i].tag = (uint8_t)(0x10 + i);
+		assert_int_equal(pthread_create(&tid[i], NULL, report_loop, &t[i]), 0);
+	}
+	for (int i = 0; i < LOCK_THREADS; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(t[i].failures, 0);
+	}
+	fk_platform_destroy(g[0]);
+	fk_platform_destroy(g[1]);
+	fk_platform_destroy(pb);
+	gramine_emu_free(e);
+	fk_sim_state_clear(&st);
+}
+
+/* ---- key names, and the plain-file form of keys/<name> ---- */
+
+/* One validator for the platform's install and the plain-file form. */
+static void test_key_name_validator_shared(void **state)
+{
+	(void)state;
+	struct fk_sim_state st;
+	struct fk_sgx_identity a;
+	struct fk_platform *g;
+	struct gramine_emu *e;
+	char dir[256], n64[65], n65[66];
+	uint8_t key[16];
+	static const char *const bad[] = {"",  ".", "..", "../x", ".fuse", "_sgx_mrenclave",
+					  "_x", "a/b", "/x", "fu se", "fuse\n", "f\xc3\xa9"};
+	static const char *const good[] = {"fuse", "default", "Key-1.v2_x", "a.B-9_z", "9"};
+
+	memset(n64, 'k', 64);
+	n64[64] = '\0';
+	memset(n65, 'k', 65);
+	n65[65] = '\0';
+	assert_true(fk_gramine_key_name_ok(n64));
+	assert_false(fk_gramine_key_name_ok(n65));
+	assert_false(fk_gramine_key_name_ok(NULL));
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(fk_gramine_key_name_ok(good[i]));
+
+	random_state(&st);
+	id_a(&a);
+	g = mk_gramine(&st, &a, &e);
+	th_tmpdir(dir, sizeof(dir));
+	th_fill(key, 0x21, sizeof(key));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (fk_gramine_key_name_ok(bad[i]))
+			fail_msg("validator accepted bad name #%zu", i);
+		EXPECT_STATUS(fk_gramine_install_key(g, bad[i], key),
+			      FUSEKEY_ERR_INVALID_PARAMETER);
+		EXPECT_STATUS(fk_form_gramine_install(dir, bad[i], key, sizeof(key)),
+			      FUSEKEY_ERR_INVALID_PARAMETER);
 	}
 	fk_platform_destroy(g);
 	assert_int_equal(th_rmtree(dir), 0);
 	fk_sim_state_clear(&st);
 }
 
-static void test_open_real_files_refused(void **state)
+/* The plain-file form writes regular files only, and never blocks on a FIFO. */
+static void test_form_install_fifo(void **state)
 {
 	(void)state;
-	struct fk_sim_state st;
-	struct fk_sgx_identity a, b;
-	struct fk_platform *g = (struct fk_platform *)&g;
-	uint8_t ti[512];
-	char dir[256], path[300];
+	char dir[256], keys[300], path[400];
+	uint8_t key[16], got[32];
 
-	random_state(&st);
-	id_a(&a);
-	id_b(&b);
 	th_tmpdir(dir, sizeof(dir));
-
-	/* No directory at all. */
-	assert_true((size_t)snprintf(path, sizeof(path), "%s/none", dir) < sizeof(path));
-	EXPECT_STATUS(fk_gramine_platform_new(path, NULL, &g), FUSEKEY_ERR_NO_PLATFORM);
-	assert_null(g);
-	/* my_target_info of 100 bytes. */
-	th_fill(ti, 0x42, sizeof(ti));
-	put_file(dir, "my_target_info", ti, 100);
-	EXPECT_STATUS(fk_gramine_platform_new(dir, NULL, &g), FUSEKEY_ERR_NO_PLATFORM);
-	/* In an otherwise complete directory: my_target_info of 513 bytes (the
-	 * right 512 and one more) or 511 is not Gramine's. */
+	th_fill(key, 0x3d, sizeof(key));
+	assert_true((size_t)snprintf(keys, sizeof(keys), "%s/keys", dir) < sizeof(keys));
+	assert_int_equal(mkdir(keys, 0700), 0);
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/fuse", keys) < sizeof(path));
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10); /* a blocking open would hang: SIGALRM ends the test as a failure */
+	EXPECT_STATUS(fk_form_gramine_install(dir, "fuse", key, sizeof(key)), FUSEKEY_ERR_IO);
+	alarm(0);
+	/* With a reader at the other end the open succeeds: the file type refuses
+	 * it, and nothing reaches the reader. */
 	{
-		uint8_t big[513];
-		fake_attestation_dir(dir, &st, &a, &a);
-		assert_int_equal(get_file(dir, "my_target_info", big, 512), 512);
-		big[512] = 0;
-		put_file(dir, "my_target_info", big, sizeof(big));
-		EXPECT_STATUS(fk_gramine_platform_new(dir, NULL, &g), FUSEKEY_ERR_NO_PLATFORM);
-		put_file(dir, "my_target_info", big, 511);
-		EXPECT_STATUS(fk_gramine_platform_new(dir, NULL, &g), FUSEKEY_ERR_NO_PLATFORM);
-		put_file(dir, "my_target_info", big, 512);
-		EXPECT_OK(fk_gramine_platform_new(dir, NULL, &g));
-		fk_platform_destroy(g);
-		g = NULL;
-		assert_true((size_t)snprintf(path, sizeof(path), "%s/report", dir) < sizeof(path));
-		assert_int_equal(unlink(path), 0);
+		int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		assert_true(rfd >= 0);
+		EXPECT_STATUS(fk_form_gramine_install(dir, "fuse", key, sizeof(key)),
+			      FUSEKEY_ERR_IO);
+		assert_int_equal(read(rfd, got, sizeof(got)), 0); /* EOF: no writer, no data */
+		assert_int_equal(close(rfd), 0);
 	}
-	/* 512 bytes but no report file. */
-	put_file(dir, "my_target_info", ti, 512);
-	EXPECT_STATUS(fk_gramine_platform_new(dir, NULL, &g), FUSEKEY_ERR_NO_PLATFORM);
-	/* A report of another enclave than my_target_info names: refused. */
-	fake_attestation_dir(dir, &st, &a, &b);
-	EXPECT_STATUS(fk_gramine_platform_new(dir, NULL, &g), FUSEKEY_ERR_UNEXPECTED);
-	assert_null(g);
-	/* A truncated report. */
-	fake_attestation_dir(dir, &st, &a, &a);
-	put_file(dir, "report", ti, 431);
-	EXPECT_STATUS(fk_gramine_platform_new(dir, NULL, &g), FUSEKEY_ERR_NO_PLATFORM);
-	/* And the same directory complete opens (the refusals above were real). */
-	fake_attestation_dir(dir, &st, &a, &a);
-	EXPECT_OK(fk_gramine_platform_new(dir, NULL, &g));
-	fk_platform_destroy(g);
+	assert_int_equal(unlink(path), 0);
+	/* A regular file in its place takes the key. */
+	put_file(keys, "fuse", NULL, 0);
+	EXPECT_OK(fk_form_gramine_install(dir, "fuse", key, sizeof(key)));
+	assert_int_equal(get_file(keys, "fuse", got, sizeof(got)), 16);
+	assert_memory_equal(got, key, 16);
 	assert_int_equal(th_rmtree(dir), 0);
-	fk_sim_state_clear(&st);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_enclu_availability),
 		cmocka_unit_test(test_enclu_misaligned_refused),
 		cmocka_unit_test(test_open_identity_equals_backing),
 		cmocka_unit_test(test_open_cpusvn_from_report),
@@ -1141,7 +1400,12 @@ int main(void)
 		cmocka_unit_test(test_probe_emulated),
 		cmocka_unit_test(test_probe_real_files),
 		cmocka_unit_test(test_open_real_files),
-		cmocka_unit_test(test_open_real_files_refused),
+		cmocka_unit_test(test_open_forged_self_report),
+		cmocka_unit_test(test_open_self_report_of_another_enclave),
+		cmocka_unit_test(test_report_of_another_enclave_refused),
+		cmocka_unit_test(test_report_lock_threads),
+		cmocka_unit_test(test_key_name_validator_shared),
+		cmocka_unit_test(test_form_install_fifo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

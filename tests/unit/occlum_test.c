@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -801,6 +802,7 @@ struct wrap {
 	unsigned destroyed;
 	unsigned fds_at_destroy;
 	bool corrupt_target;
+	size_t corrupt_off; /* the byte of SELF_TARGET's answer flipped */
 };
 
 static int w_open(void *ctx, const char *path)
@@ -814,7 +816,7 @@ static int w_ioctl(void *ctx, int fd, unsigned long request, void *arg)
 	struct wrap *w = ctx;
 	int rc = w->inner.ioctl(w->inner.ctx, fd, request, arg);
 	if (rc == 0 && w->corrupt_target && request == FK_OCCLUM_IOC_SELF_TARGET)
-		((struct fk_sgx_target_info *)arg)->mr_enclave[0] ^= 1;
+		((uint8_t *)arg)[w->corrupt_off] ^= 1;
 	return rc;
 }
 
@@ -884,12 +886,36 @@ static void test_new_failing_device(void **state)
 	assert_int_equal(w.destroyed, 1);
 	assert_int_equal(w.fds_at_destroy, 0);
 
-	/* SELF_TARGET and the self report disagree: not what it claims to be */
-	wrap_init(&w, &io);
-	w.corrupt_target = true;
-	EXPECT_ST(fk_occlum_platform_new(NULL, &io, &p), FUSEKEY_ERR_UNEXPECTED);
-	assert_null(p);
-	assert_int_equal(w.destroyed, 1);
+	/* SELF_TARGET and the self report disagree in any field a target info
+	 * carries: not what it claims to be */
+	{
+		static const size_t offs[] = {
+			offsetof(struct fk_sgx_target_info, mr_enclave),
+			offsetof(struct fk_sgx_target_info, mr_enclave) + 31,
+			offsetof(struct fk_sgx_target_info, attributes),
+			offsetof(struct fk_sgx_target_info, attributes) + 8, /* xfrm */
+			offsetof(struct fk_sgx_target_info, config_svn),
+			offsetof(struct fk_sgx_target_info, misc_select),
+			offsetof(struct fk_sgx_target_info, config_id),
+			offsetof(struct fk_sgx_target_info, config_id) + 63,
+		};
+		for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+			wrap_init(&w, &io);
+			w.corrupt_target = true;
+			w.corrupt_off = offs[i];
+			if (fk_occlum_platform_new(NULL, &io, &p) != FUSEKEY_ERR_UNEXPECTED)
+				fail_msg("a SELF_TARGET differing at byte %zu was accepted", offs[i]);
+			assert_null(p);
+			assert_int_equal(w.destroyed, 1);
+		}
+		/* reserved bytes are not identity: sgx_self_target leaves them 0 */
+		wrap_init(&w, &io);
+		w.corrupt_target = true;
+		w.corrupt_off = offsetof(struct fk_sgx_target_info, reserved3);
+		EXPECT_OK(fk_occlum_platform_new(NULL, &io, &p));
+		fk_platform_destroy(p);
+		p = NULL;
+	}
 
 	/* bad arguments: the ctx is still ours to free */
 	wrap_init(&w, &io);
@@ -972,14 +998,34 @@ static void test_probe_missing_device(void **state)
 	assert_false(fk_occlum_probe(dir, NULL, why, sizeof(why)));
 	assert_non_null(strstr(why, "cannot open"));
 
-	/* a regular file opens but does not answer SELF_TARGET (real ioctl: ENOTTY) */
+	/* a regular file is not a character device: refused at open, before any ioctl */
 	int fd = open(dev, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	close(fd);
 	assert_false(fk_occlum_probe(dev, NULL, why, sizeof(why)));
-	assert_non_null(strstr(why, "SELF_TARGET failed"));
+	assert_true(strncmp(why, dev, strlen(dev)) == 0);
+	assert_non_null(strstr(why, ": not a character device"));
 	EXPECT_ST(fk_occlum_platform_new(dev, NULL, &p), FUSEKEY_ERR_NO_PLATFORM);
 	assert_null(p);
+
+	/* a FIFO neither, and the probe must not block on it (SIGALRM kills a hang) */
+	assert_int_equal(unlink(dev), 0);
+	assert_int_equal(mkfifo(dev, 0600), 0);
+	alarm(10);
+	assert_false(fk_occlum_probe(dev, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, ": not a character device"));
+	EXPECT_ST(fk_occlum_platform_new(dev, NULL, &p), FUSEKEY_ERR_NO_PLATFORM);
+	alarm(0);
+	assert_null(p);
+
+	/* a character device that is not Occlum's opens, but SELF_TARGET fails
+	 * (the kernel: ENOTTY) */
+	if (access("/dev/null", W_OK) == 0) {
+		assert_false(fk_occlum_probe("/dev/null", NULL, why, sizeof(why)));
+		assert_non_null(strstr(why, "/dev/null: SELF_TARGET failed"));
+		EXPECT_ST(fk_occlum_platform_new("/dev/null", NULL, &p), FUSEKEY_ERR_NO_PLATFORM);
+		assert_null(p);
+	}
 	/* why may be omitted */
 	assert_false(fk_occlum_probe(dev, NULL, NULL, 0));
 	assert_int_equal(th_rmtree(dir), 0);
