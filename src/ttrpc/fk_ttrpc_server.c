@@ -79,7 +79,7 @@ struct fk_ttrpc_server {
 	uint64_t next_conn_id;
 	uint64_t accept_resume_ns; /* 0: accepting */
 	uint64_t hook_due_ns;      /* when after_events asked to run again; 0: not */
-	bool served;               /* a handler ran in the current batch */
+	bool served;               /* a handler ran, or an allowed client connected, in this batch */
 	uint64_t timeout_ns;
 	uint8_t rbuf[READ_BUF];
 };
@@ -626,6 +626,8 @@ static void on_accept(struct fk_ttrpc_server *s)
 		}
 		list_append(s, c);
 		c->deadline_ns = mono_ns() + s->timeout_ns;
+		/* An allowed client's first request follows its connect at once: stay awake. */
+		s->served = true;
 		atomic_fetch_add(&s->n_conns, 1);
 		logf_(s, "ttrpc conn=%llu uid=%u gid=%u pid=%d accepted",
 		      (unsigned long long)peer.conn_id, (unsigned)peer.uid, (unsigned)peer.gid,

@@ -99,7 +99,7 @@ struct fk_ttrpc_server_config {
 	void *log_arg;
 	/*
 	 * Optional: called after a batch of events in which a method handler
-	 * ran, before the loop waits again — work made ahead here (the key
+	 * ran or an allowed client connected, before the loop waits again — work made ahead here (the key
 	 * service's next key pair) is off the latency path of the next request.
 	 * It returns when it wants to run again even if no request comes
 	 * (CLOCK_MONOTONIC ns; 0 = not before the next request): the loop wakes
@@ -108,12 +108,13 @@ struct fk_ttrpc_server_config {
 	uint64_t (*after_events)(void *arg);
 	void *after_arg;
 	/*
-	 * After a batch in which a handler ran, keep polling (epoll_wait with no timeout,
+	 * After a batch in which a handler ran or an allowed client connected
+	 * (its first request follows at once), keep polling (epoll_wait with no timeout,
 	 * yielding the CPU between polls) this long before sleeping. A reply's
 	 * follow-up request (the Exchange after an Open) then finds the loop
 	 * awake instead of paying a sleeping CPU's wake-up, 20-40 us on a VM
-	 * that halts idle vCPUs. Bounded, and only after a served request (not
-	 * after refused or closing connections): an idle server uses no CPU. 0 (default) = sleep at once; at most
+	 * that halts idle vCPUs. Bounded, and only after that work (not after
+	 * refused or closing connections): an idle server uses no CPU. 0 (default) = sleep at once; at most
 	 * FK_TTRPC_MAX_SPIN_US.
 	 */
 	uint32_t spin_us;
