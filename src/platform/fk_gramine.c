@@ -598,37 +598,6 @@ static bool io_complete(const struct fk_gramine_io *io)
 }
 
 /*
- * my_target_info and the self report describe one enclave: every field a
- * target info carries (fk_sgx_target_info_from_identity, sgx_self_target:
- * MRENCLAVE, ATTRIBUTES, CONFIGSVN, MISCSELECT, CONFIGID) equals the report's,
- * and the enclave is initialised. The CET byte is not compared: the SDK's
- * sgx_self_target leaves it 0 whatever the enclave's CET attributes. NULL, or
- * the first field that differs.
- */
-static const char *target_info_mismatch(const struct fk_sgx_target_info *ti,
-					const struct fk_sgx_identity *id)
-{
-	struct fk_sgx_target_info want;
-	const char *what = NULL;
-
-	fk_sgx_target_info_from_identity(id, &want);
-	if (memcmp(ti->mr_enclave, want.mr_enclave, sizeof(want.mr_enclave)) != 0)
-		what = "MRENCLAVE";
-	else if (memcmp(&ti->attributes, &want.attributes, sizeof(want.attributes)) != 0)
-		what = "ATTRIBUTES";
-	else if (memcmp(ti->config_svn, want.config_svn, sizeof(want.config_svn)) != 0)
-		what = "CONFIGSVN";
-	else if (memcmp(ti->misc_select, want.misc_select, sizeof(want.misc_select)) != 0)
-		what = "MISCSELECT";
-	else if (memcmp(ti->config_id, want.config_id, sizeof(want.config_id)) != 0)
-		what = "CONFIGID";
-	else if (!(id->flags & FK_SGX_FLAGS_INITTED))
-		what = "INIT flag";
-	FK_WIPE(want);
-	return what;
-}
-
-/*
  * What open learns from the files, verified: my_target_info, then a self
  * report targeted at it with fresh random report data (a stale or replayed
  * report cannot match), which must verify with the REPORT key (EGETKEY +
@@ -669,7 +638,7 @@ static fusekey_status load_self(struct gramine *g, const char *root, char *why, 
 		goto out;
 	}
 	fk_sgx_identity_from_report_body(&self.body, &id);
-	what = target_info_mismatch(&ti, &id);
+	what = fk_platform_self_target_mismatch(&ti, &id);
 	if (what != NULL) {
 		say(why, why_len,
 		    "%s: my_target_info and the verified self report describe different enclaves "

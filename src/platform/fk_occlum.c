@@ -386,7 +386,7 @@ static const struct fk_platform_ops occlum_ops = {
  * info, zero report data), checked against SELF_TARGET. */
 static fusekey_status load_self(struct occlum *o)
 {
-	struct fk_sgx_target_info ti, want;
+	struct fk_sgx_target_info ti;
 	struct fk_sgx_report rep;
 	fusekey_status st;
 
@@ -401,13 +401,7 @@ static fusekey_status load_self(struct occlum *o)
 	/* The two must describe one enclave, or the device is not what it claims:
 	 * every field sgx_self_target fills (MRENCLAVE, ATTRIBUTES, CONFIGSVN,
 	 * MISCSELECT, CONFIGID; not the CET byte, which it leaves 0). */
-	fk_sgx_target_info_from_identity(&o->id, &want);
-	if (memcmp(ti.mr_enclave, want.mr_enclave, sizeof(ti.mr_enclave)) != 0 ||
-	    memcmp(&ti.attributes, &want.attributes, sizeof(ti.attributes)) != 0 ||
-	    memcmp(ti.config_svn, want.config_svn, sizeof(ti.config_svn)) != 0 ||
-	    memcmp(ti.misc_select, want.misc_select, sizeof(ti.misc_select)) != 0 ||
-	    memcmp(ti.config_id, want.config_id, sizeof(ti.config_id)) != 0 ||
-	    !(o->id.flags & FK_SGX_FLAGS_INITTED))
+	if (fk_platform_self_target_mismatch(&ti, &o->id) != NULL)
 		return FUSEKEY_ERR_UNEXPECTED;
 	return FUSEKEY_OK;
 }

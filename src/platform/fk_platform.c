@@ -78,3 +78,34 @@ fusekey_status fk_platform_check_key_request(const struct fk_sgx_key_request *re
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	return FUSEKEY_OK;
 }
+
+/*
+ * A self target info and a self report describe one enclave: every field a
+ * target info carries (fk_sgx_target_info_from_identity, sgx_self_target:
+ * MRENCLAVE, ATTRIBUTES, CONFIGSVN, MISCSELECT, CONFIGID) equals the report's,
+ * and the enclave is initialised. The CET byte is not compared: the SDK's
+ * sgx_self_target leaves it 0 whatever the enclave's CET attributes. NULL, or
+ * the first field that differs.
+ */
+const char *fk_platform_self_target_mismatch(const struct fk_sgx_target_info *ti,
+					     const struct fk_sgx_identity *id)
+{
+	struct fk_sgx_target_info want;
+	const char *what = NULL;
+
+	fk_sgx_target_info_from_identity(id, &want);
+	if (memcmp(ti->mr_enclave, want.mr_enclave, sizeof(want.mr_enclave)) != 0)
+		what = "MRENCLAVE";
+	else if (memcmp(&ti->attributes, &want.attributes, sizeof(want.attributes)) != 0)
+		what = "ATTRIBUTES";
+	else if (memcmp(ti->config_svn, want.config_svn, sizeof(want.config_svn)) != 0)
+		what = "CONFIGSVN";
+	else if (memcmp(ti->misc_select, want.misc_select, sizeof(want.misc_select)) != 0)
+		what = "MISCSELECT";
+	else if (memcmp(ti->config_id, want.config_id, sizeof(want.config_id)) != 0)
+		what = "CONFIGID";
+	else if (!(id->flags & FK_SGX_FLAGS_INITTED))
+		what = "INIT flag";
+	FK_WIPE(want);
+	return what;
+}

@@ -75,4 +75,15 @@ void fk_platform_destroy(struct fk_platform *p);
 fusekey_status fk_platform_check_key_request(const struct fk_sgx_key_request *req,
 					     const struct fk_sgx_identity *id) FK_WARN_UNUSED;
 
+/*
+ * Do a self target info (sgx_self_target / SELF_TARGET / my_target_info) and
+ * the identity from a self report describe one initialised enclave? Every
+ * field a target info carries is compared (MRENCLAVE, ATTRIBUTES, CONFIGSVN,
+ * MISCSELECT, CONFIGID; not the CET byte, which sgx_self_target leaves 0).
+ * NULL when they agree, else the name of the first field that differs. The
+ * libOS platforms refuse to open on a mismatch.
+ */
+const char *fk_platform_self_target_mismatch(const struct fk_sgx_target_info *ti,
+					     const struct fk_sgx_identity *id);
+
 #endif
