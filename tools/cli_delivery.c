@@ -24,6 +24,7 @@
 #include "delivery/fk_api.h"
 #include "delivery/fk_bundle.h"
 #include "delivery/fk_forms.h"
+#include "ttrpc/fk_ttrpc_addr.h"
 #include "policy/fk_launch.h"
 #include "util/fk_file.h"
 
@@ -291,8 +292,16 @@ static int parse_la(const char *cmd, const struct cli_args *a, struct request *r
 
 	r->agent.isv_prod_id = -1;
 	if (a->has[OPT_SOCKET]) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
 		if (a->val[OPT_SOCKET][0] == '\0')
 			return cli_usage_err(cmd, "--socket needs a path");
+		if (fk_ttrpc_addr_is_tcp(a->val[OPT_SOCKET]) &&
+		    fk_ttrpc_addr_parse_tcp(a->val[OPT_SOCKET], false, &ss, &sl) != FUSEKEY_OK)
+			return cli_usage_err(cmd,
+					     "--socket %s: a TCP address must be tcp:127.0.0.1:PORT or "
+					     "tcp:[::1]:PORT (loopback only, PORT 1..65535)",
+					     a->val[OPT_SOCKET]);
 		r->socket_path = a->val[OPT_SOCKET];
 	}
 	if (r->method == FUSEKEY_METHOD_LA && r->socket_path == NULL)

@@ -334,7 +334,9 @@ static const char help_get[] =
 /* get's la options: a second string (ISO C bounds one literal to 4095 bytes). */
 static const char help_get_la[] =
 	"\nla (local attestation with fusekeyd, docs/service.md):\n"
-	"  --socket PATH     la: fusekeyd's socket. Local attestation with the agent,\n"
+	"  --socket PATH     la: fusekeyd's socket (or tcp:127.0.0.1:PORT, loopback\n"
+	"                    TCP, from inside a libOS whose Unix sockets stay in it).\n"
+	"                    Local attestation with the agent,\n"
 	"                    then the key if its release policy allows this enclave.\n"
 	"                    With auto, the sealed key in the bundle is used only if\n"
 	"                    the socket cannot be reached (said on stderr), never\n"

@@ -25,6 +25,7 @@
 #include "policy/fk_policy.h"
 #include "service/fk_keyservice.h"
 #include "ttrpc/fk_ttrpc.h"
+#include "ttrpc/fk_ttrpc_addr.h"
 
 static const char help_text[] =
 	"usage: fusekeyd --socket PATH --policy FILE --bundle DIR [--platform P]\n"
@@ -41,6 +42,12 @@ static const char help_text[] =
 	"\n"
 	"  --socket PATH         the socket (created 0660; its directory is created\n"
 	"                        0750 if missing, and must not be writable by others)\n"
+	"  --socket tcp:127.0.0.1:PORT, --socket tcp:[::1]:PORT\n"
+	"                        loopback TCP instead, for apps inside a libOS whose\n"
+	"                        Unix sockets never reach the host (Gramine; Occlum\n"
+	"                        without untrusted_unix_socks); loopback only; port 0:\n"
+	"                        one the kernel picks, named in the start line. No\n"
+	"                        peer credentials on TCP: --allow-uid/gid refused\n"
 	"  --policy FILE         the release policy (JSON); a bad file stops the start\n"
 	"                        with its line and reason (exit 6)\n"
 	"  --bundle DIR          the agent's bundle directory holding the keys\n"
@@ -231,7 +238,8 @@ int main(int argc, char **argv)
 	uint32_t ttl = 0, max_sessions = 0, max_conn = 0, conn_timeout = 0, id;
 	struct fk_policy_error perr;
 	struct fk_ttrpc_server *srv;
-	bool platform_open = false, listening = false;
+	bool platform_open = false, listening = false, tcp = false;
+	char where[128];
 	int rc, fd = -1;
 	fusekey_status st;
 
@@ -257,6 +265,10 @@ int main(int argc, char **argv)
 	     !parse_u32("conn-timeout-ms", a.val[OPT_CONN_TIMEOUT_MS], 10, 3600000,
 			&conn_timeout)))
 		return CLI_EXIT_USAGE;
+	tcp = fk_ttrpc_addr_is_tcp(a.val[OPT_SOCKET]);
+	if (tcp && (a.has[OPT_ALLOW_UID] || a.has[OPT_ALLOW_GID]))
+		return cli_usage_err("fusekeyd", "--allow-uid and --allow-gid need a Unix socket: a TCP "
+						 "connection carries no peer credentials");
 	if (a.has[OPT_ALLOW_UID]) {
 		if (!parse_u32("allow-uid", a.val[OPT_ALLOW_UID], 0, UINT32_MAX - 1, &id))
 			return CLI_EXIT_USAGE;
@@ -297,7 +309,7 @@ int main(int argc, char **argv)
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	platform_open = true;
-	rc = socket_dir(a.val[OPT_SOCKET]);
+	rc = tcp ? CLI_EXIT_OK : socket_dir(a.val[OPT_SOCKET]);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 
@@ -314,12 +326,22 @@ int main(int argc, char **argv)
 		rc = cli_fail(st, "cannot start the key service");
 		goto out;
 	}
-	st = fk_ttrpc_listen_unix(a.val[OPT_SOCKET], 0660, &fd);
+	st = tcp ? fk_ttrpc_listen_tcp(a.val[OPT_SOCKET], &fd)
+		 : fk_ttrpc_listen_unix(a.val[OPT_SOCKET], 0660, &fd);
+	if (st == FUSEKEY_ERR_INVALID_PARAMETER && tcp) {
+		rc = cli_usage_err("fusekeyd", "--socket %s: a TCP address must be "
+					       "tcp:127.0.0.1:PORT or tcp:[::1]:PORT (loopback only)",
+				   a.val[OPT_SOCKET]);
+		goto out;
+	}
 	if (st != FUSEKEY_OK) {
 		rc = cli_fail(st, "cannot listen on the socket");
 		goto out;
 	}
-	listening = true;
+	listening = !tcp; /* a Unix socket file to remove at the end */
+	/* The address as bound (port 0 becomes the port the kernel picked). */
+	if (!tcp || fk_ttrpc_addr_of_socket(fd, where, sizeof(where)) != FUSEKEY_OK)
+		snprintf(where, sizeof(where), "%s", a.val[OPT_SOCKET]);
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.methods = fk_keyservice_methods(ks, &scfg.n_methods);
 	scfg.max_connections = max_conn;
@@ -348,7 +370,7 @@ int main(int argc, char **argv)
 
 	fk_keyservice_stats(ks, &stats);
 	log_event(&lg, "start",
-		  json_pack("{s:s,s:s,s:b,s:b,s:i}", "socket", a.val[OPT_SOCKET], "policy",
+		  json_pack("{s:s,s:s,s:b,s:b,s:i}", "socket", where, "policy",
 			    a.val[OPT_RELEASE_POLICY], "emulated", pl.p->emulated, "memory_locked",
 			    stats.memory_locked, "pid", (int)getpid()));
 	if (!stats.memory_locked)

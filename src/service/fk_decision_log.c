@@ -94,7 +94,10 @@ bool fk_decision_format(const struct fk_decision *d, uint64_t decision_id,
 		put_str(&l, d->rule);
 	}
 	put(&l, ",\"peer\":{");
-	if (d->peer != NULL)
+	if (d->peer != NULL && d->peer->tcp) /* loopback TCP: no credentials to log */
+		put(&l, "\"transport\":\"tcp\",\"conn\":%" PRIu64 "%s", (uint64_t)d->peer->conn_id,
+		    d->enclave != NULL ? "," : "");
+	else if (d->peer != NULL)
 		put(&l, "\"uid\":%lu,\"gid\":%lu,\"pid\":%ld,\"conn\":%" PRIu64 "%s",
 		    (unsigned long)d->peer->uid, (unsigned long)d->peer->gid, (long)d->peer->pid,
 		    (uint64_t)d->peer->conn_id, d->enclave != NULL ? "," : "");

@@ -48,8 +48,8 @@ struct fk_decision_clock {
 /*
  * Format d as one JSON line (no newline) into buf. Fields, in order: time,
  * event "key_release", decision_id, decision, reason, detail?, container
- * (string or null), rule?, peer {uid, gid, pid, conn, mr_enclave,
- * mr_signer, isv_prod_id, isv_svn, debug}. Strings from outside (container
+ * (string or null), rule?, peer {uid, gid, pid, conn — or transport "tcp",
+ * conn for a TCP peer — mr_enclave, mr_signer, isv_prod_id, isv_svn, debug}. Strings from outside (container
  * id, rule, detail) are escaped; bytes >= 0x80 become \u00XX, so the line
  * is always ASCII and valid JSON. false (buf empty) when it does not fit:
  * a line is never written cut.

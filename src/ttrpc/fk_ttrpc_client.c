@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "ttrpc/fk_ttrpc_addr.h"
 
 enum {
 	READ_BUF = 16 * 1024,
@@ -425,28 +429,42 @@ fusekey_status fk_ttrpc_client_call(struct fk_ttrpc_client *c, const char *servi
 
 fusekey_status fk_ttrpc_client_connect(const char *path, struct fk_ttrpc_client **out)
 {
-	struct sockaddr_un sa;
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
 	struct timeval tv = {.tv_sec = CONNECT_TIMEOUT_S};
 	struct fk_ttrpc_client *c = NULL;
-	int fd = -1, fl;
+	int fd = -1, fl, one = 1;
+	bool tcp = fk_ttrpc_addr_is_tcp(path);
 	fusekey_status st = FUSEKEY_ERR_INVALID_PARAMETER;
 
 	if (out != NULL)
 		*out = NULL;
-	if (path == NULL || out == NULL || path[0] == '\0' || strlen(path) >= sizeof(sa.sun_path))
+	if (path == NULL || out == NULL || path[0] == '\0')
 		goto out;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (tcp) {
+		if (fk_ttrpc_addr_parse_tcp(path, false, &ss, &sl) != FUSEKEY_OK)
+			goto out;
+	} else {
+		struct sockaddr_un *sa = (struct sockaddr_un *)&ss;
+		if (strlen(path) >= sizeof(sa->sun_path))
+			goto out;
+		memset(&ss, 0, sizeof(ss));
+		sa->sun_family = AF_UNIX;
+		memcpy(sa->sun_path, path, strlen(path) + 1);
+		sl = sizeof(*sa);
+	}
 
 	st = FUSEKEY_ERR_IO;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto out;
 	/* A blocking connect waits while the server's backlog is full: bound it. */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
 		goto out;
-	while (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	/* Small request/reply messages: never wait for Nagle. */
+	if (tcp && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+		goto out;
+	while (connect(fd, (const struct sockaddr *)&ss, sl) != 0) {
 		if (errno == EINTR)
 			continue;
 		switch (errno) {

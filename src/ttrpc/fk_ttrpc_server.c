@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -29,6 +31,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "ttrpc/fk_ttrpc_addr.h"
 
 enum {
 	READ_BUF = 64 * 1024,
@@ -79,6 +83,7 @@ struct fk_ttrpc_server {
 	uint64_t next_conn_id;
 	uint64_t accept_resume_ns; /* 0: accepting */
 	uint64_t hook_due_ns;      /* when after_events asked to run again; 0: not */
+	bool tcp;                  /* listening on loopback TCP (no SO_PEERCRED) */
 	bool served;               /* a handler ran, or an allowed client connected, in this batch */
 	uint64_t timeout_ns;
 	uint8_t rbuf[READ_BUF];
@@ -585,15 +590,24 @@ static void on_accept(struct fk_ttrpc_server *s)
 		}
 		memset(&peer, 0, sizeof(peer));
 		peer.conn_id = ++s->next_conn_id;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 || cl != sizeof(cred)) {
+		if (s->tcp) {
+			int one = 1;
+			/* No credentials on TCP: unknown, which any uid/gid filter refuses. */
+			peer.tcp = true;
+			peer.uid = (uid_t)-1;
+			peer.gid = (gid_t)-1;
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		} else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 ||
+			   cl != sizeof(cred)) {
 			logf_(s, "ttrpc conn=%llu refused: no peer credentials",
 			      (unsigned long long)peer.conn_id);
 			close(fd);
 			continue;
+		} else {
+			peer.uid = cred.uid;
+			peer.gid = cred.gid;
+			peer.pid = cred.pid;
 		}
-		peer.uid = cred.uid;
-		peer.gid = cred.gid;
-		peer.pid = cred.pid;
 		if (atomic_load(&s->n_conns) >= s->cfg.max_connections) {
 			logf_(s, "ttrpc conn=%llu uid=%u gid=%u pid=%d refused: %zu connections open",
 			      (unsigned long long)peer.conn_id, (unsigned)peer.uid,
@@ -801,6 +815,12 @@ fusekey_status fk_ttrpc_server_new(const struct fk_ttrpc_server_config *cfg, int
 		s->cfg.conn_timeout_ms = FK_TTRPC_DEFAULT_CONN_TIMEOUT_MS;
 	s->timeout_ns = (uint64_t)s->cfg.conn_timeout_ms * 1000000u;
 	atomic_init(&s->n_conns, 0);
+	{
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		if (getsockname(listen_fd, (struct sockaddr *)&ss, &sl) == 0)
+			s->tcp = ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
+	}
 	s->listen_fd = listen_fd;
 	listen_fd = -1;
 
@@ -896,5 +916,43 @@ out:
 		if (bound)
 			unlink(path);
 	}
+	return st;
+}
+
+fusekey_status fk_ttrpc_listen_tcp(const char *spec, int *fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	int s = -1, one = 1;
+	fusekey_status st;
+
+	if (fd != NULL)
+		*fd = -1;
+	if (fd == NULL)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	st = fk_ttrpc_addr_parse_tcp(spec, true, &ss, &sl);
+	if (st != FUSEKEY_OK)
+		return st;
+	st = FUSEKEY_ERR_IO;
+	s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		goto out;
+	/* A restarted daemon rebinds at once (TIME_WAIT of its old connections). */
+	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
+		goto out;
+	if (bind(s, (const struct sockaddr *)&ss, sl) != 0) {
+		st = errno == EADDRINUSE ? FUSEKEY_ERR_EXISTS
+		     : errno == EACCES	 ? FUSEKEY_ERR_PERMISSION
+					 : FUSEKEY_ERR_IO;
+		goto out;
+	}
+	if (listen(s, SOMAXCONN) != 0)
+		goto out;
+	*fd = s;
+	s = -1;
+	st = FUSEKEY_OK;
+out:
+	if (s >= 0)
+		close(s);
 	return st;
 }

@@ -28,10 +28,11 @@ enum {
 
 /* Who is on the other end of a connection (SO_PEERCRED). */
 struct fk_ttrpc_peer {
-	uid_t uid;
-	gid_t gid;
-	pid_t pid;
+	uid_t uid; /* SO_PEERCRED; on TCP unknown: (uid_t)-1 */
+	gid_t gid; /* on TCP (gid_t)-1 */
+	pid_t pid; /* on TCP 0 */
 	uint64_t conn_id; /* unique per connection for this server's lifetime */
+	bool tcp;         /* a loopback TCP connection: no credentials */
 };
 
 /* A request as a handler sees it; valid only during the call. */
@@ -162,6 +163,16 @@ size_t fk_ttrpc_server_connections(const struct fk_ttrpc_server *s);
  * on it) is replaced; a live one, or any other file, is refused with
  * FUSEKEY_ERR_EXISTS. The directory is the caller's business.
  */
+/*
+ * Listen on a loopback TCP address, "tcp:127.0.0.1:PORT" or "tcp:[::1]:PORT"
+ * (fk_ttrpc_addr.h; port 0: one the kernel picks, see fk_ttrpc_addr_of_socket).
+ * For clients whose Unix sockets cannot reach the host (a library OS).
+ * Connections carry no SO_PEERCRED: peers are marked tcp, with unknown
+ * uid/gid, so an accept_peer filter on uid/gid refuses them (fail closed).
+ * A non-loopback address: FUSEKEY_ERR_INVALID_PARAMETER; in use: EXISTS.
+ */
+fusekey_status fk_ttrpc_listen_tcp(const char *spec, int *fd) FK_WARN_UNUSED;
+
 fusekey_status fk_ttrpc_listen_unix(const char *path, mode_t mode, int *fd) FK_WARN_UNUSED;
 
 #endif

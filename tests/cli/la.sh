@@ -20,12 +20,17 @@ fi
 
 # The daemon is ours: stop it (by its pid) before the scratch directory goes.
 DPID=
+TPID=
 stop_daemon() {
-	if [ -n "$DPID" ]; then
-		kill -TERM "$DPID" 2>/dev/null
-		wait "$DPID" 2>/dev/null
-		DPID=
-	fi
+	local p
+	for p in "$DPID" "$TPID"; do
+		if [ -n "$p" ]; then
+			kill -TERM "$p" 2>/dev/null
+			wait "$p" 2>/dev/null
+		fi
+	done
+	DPID=
+	TPID=
 }
 trap 'stop_daemon; rm -rf "$T"' EXIT
 trap 'exit 143' TERM INT
@@ -260,6 +265,49 @@ check "decision log: the missing one with launch_digest_missing" \
 	grep -q '"reason":"launch_digest_missing"' "$LOG"
 check "decision log, daemon stderr: never a key" \
 	sh -c '! grep -qi -e "$1" -e "$2" "$3" "$4"' _ "$KEY_HEX" "$JOB_HEX" "$LOG" "$T/fusekeyd.stderr"
+
+# ---- loopback TCP (for apps inside a libOS whose Unix sockets stay in it) ----
+TLOG=$T/fusekeyd-tcp.log
+"$FUSEKEYD" "${P[@]}" --enclave "$T/agent.sig" --socket tcp:127.0.0.1:0 --policy "$T/policy.json" \
+	--bundle "$B" --log "$TLOG" 2>"$T/fusekeyd-tcp.stderr" &
+TPID=$!
+for ((i = 0; i < 200; i++)); do
+	grep -q '"event":"start"' "$TLOG" 2>/dev/null && break
+	kill -0 "$TPID" 2>/dev/null || break
+	sleep 0.05
+done
+TADDR=$(sed -n 's/.*"event":"start","socket":"\(tcp:127\.0\.0\.1:[0-9]*\)".*/\1/p' "$TLOG")
+check "tcp: fusekeyd on tcp:127.0.0.1:0 names the port it got in its start line" \
+	sh -c '[ -n "$1" ] && [ "${1##*:}" != 0 ]' _ "$TADDR"
+TLA=(--socket "$TADDR" --agent-mrenclave "$MRE_AGENT")
+as app
+expect 0 "tcp: the app gets its key over loopback TCP (exit 0)" -- "${GET[@]}" --container web --method la "${TLA[@]}"
+check "... the agent's key, by la" sh -c '[ "$(tr -d "\n" <"$1")" = "$2" ] && grep -q "(method la, from the key service at tcp:127.0.0.1:" "$3"' _ "$OUT" "$KEY_HEX" "$ERR"
+check "... logged with transport tcp and no credentials" \
+	sh -c 'grep "\"decision\":\"released\"" "$1" | grep -q "\"peer\":{\"transport\":\"tcp\",\"conn\":"' _ "$TLOG"
+as other
+expect 17 "tcp: another enclave is refused by the release policy (exit 17)" -- "${GET[@]}" --container web --method la "${TLA[@]}"
+check "... logged with reason mr_enclave" grep -q '"decision":"refused","reason":"mr_enclave"' "$TLOG"
+as app
+expect_err 2 "tcp: a non-loopback address is refused before connecting (exit 2)" 'loopback only' -- "${GET[@]}" --container web --method la --socket tcp:10.1.2.3:7070 --agent-mrenclave "$MRE_AGENT"
+expect_err 2 "tcp: a host name is refused (nothing is resolved) (exit 2)" 'loopback only' -- "${GET[@]}" --container web --method la --socket tcp:localhost:7070 --agent-mrenclave "$MRE_AGENT"
+"$FUSEKEYD" "${P[@]}" --enclave "$T/agent.sig" --socket tcp:0.0.0.0:0 --policy "$T/policy.json" --bundle "$B" >"$T/d.out" 2>"$T/d.err"
+RC=$?
+check "tcp: fusekeyd refuses to listen beyond loopback (exit 2)" sh -c '[ "$1" -eq 2 ] && grep -q "loopback only" "$2"' _ "$RC" "$T/d.err"
+"$FUSEKEYD" "${P[@]}" --enclave "$T/agent.sig" --socket tcp:127.0.0.1:0 --allow-uid 0 --policy "$T/policy.json" --bundle "$B" >"$T/d.out" 2>"$T/d.err"
+RC=$?
+check "tcp: --allow-uid with TCP is refused: no peer credentials (exit 2)" sh -c '[ "$1" -eq 2 ] && grep -q "no peer credentials" "$2"' _ "$RC" "$T/d.err"
+kill -TERM "$TPID"
+wait "$TPID"
+RC=$?
+TPID=
+check "tcp: fusekeyd stops on SIGTERM with exit 0" [ "$RC" -eq 0 ]
+expect 16 "tcp: nothing listens on the port any more: get --method la (exit 16)" -- "${GET[@]}" --container web --method la "${TLA[@]}"
+expect 0 "tcp: ... and auto falls back to the sealed key" -- "${GET[@]}" --container web "${TLA[@]}"
+check "... the agent's key, fallback said" \
+	sh -c '[ "$(tr -d "\n" <"$1")" = "$2" ] && grep -q "falling back" "$3"' _ "$OUT" "$KEY_HEX" "$ERR"
+check "tcp: never a key in the log or on stderr" \
+	sh -c '! grep -qi -e "$1" "$2" "$3"' _ "$KEY_HEX" "$TLOG" "$T/fusekeyd-tcp.stderr"
 
 # SIGTERM: a clean stop, the socket removed; then auto falls back again.
 if [ -n "$DPID" ]; then

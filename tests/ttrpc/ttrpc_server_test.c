@@ -32,6 +32,7 @@
 
 #include "echo_service.h"
 #include "test_util.h"
+#include "ttrpc/fk_ttrpc_addr.h"
 
 #define WAIT_MS 10000 /* only a hang reaches this */
 #define SEC 1000000000LL
@@ -93,6 +94,8 @@ struct fx {
 	atomic_uint after_saw_calls; /* the handler count the last run saw */
 	atomic_bool after_wrong_thread;
 	atomic_uint after_rearm; /* the hook asks to run again 30 ms later this many times */
+	bool tcp; /* fx_start listens on tcp:127.0.0.1:0; path becomes its address */
+	long allow_only_uid; /* accept_peer: >= 0 allows only this uid */
 };
 
 static uint64_t fx_after(void *arg);
@@ -126,6 +129,8 @@ static bool fx_accept_peer(void *arg, const struct fk_ttrpc_peer *peer)
 	pthread_mutex_lock(&f->mu);
 	f->last_peer = *peer;
 	pthread_mutex_unlock(&f->mu);
+	if (f->allow_only_uid >= 0 && (long)peer->uid != f->allow_only_uid)
+		return false;
 	return f->refuse_uid < 0 || (long)peer->uid != f->refuse_uid;
 }
 
@@ -157,7 +162,12 @@ static void fx_start(struct fx *f, uint32_t max_request, uint32_t conn_timeout_m
 		cfg.after_events = fx_after;
 		cfg.after_arg = f;
 	}
-	EXPECT_OK(fk_ttrpc_listen_unix(f->path, 0600, &fd));
+	if (f->tcp) {
+		EXPECT_OK(fk_ttrpc_listen_tcp("tcp:127.0.0.1:0", &fd));
+		EXPECT_OK(fk_ttrpc_addr_of_socket(fd, f->path, sizeof(f->path)));
+	} else {
+		EXPECT_OK(fk_ttrpc_listen_unix(f->path, 0600, &fd));
+	}
 	EXPECT_OK(fk_ttrpc_server_new(&cfg, fd, &f->srv));
 	assert_int_equal(pthread_create(&f->th, NULL, fx_thread, f), 0);
 	f->running = true;
@@ -184,6 +194,7 @@ static int setup(void **state)
 	th_tmpdir(f->dir, sizeof(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/ttrpc.sock", f->dir);
 	f->refuse_uid = -1;
+	f->allow_only_uid = -1;
 	pthread_mutex_init(&f->mu, NULL);
 	*state = f;
 	return 0;
@@ -1111,6 +1122,78 @@ static void test_accept_peer(void **state)
 	assert_int_equal(atomic_load(&f->cnt.calls), 0);
 }
 
+/*
+ * Loopback TCP: calls work as on a Unix socket; the peer is marked tcp with
+ * unknown credentials, so a uid filter refuses it (fail closed).
+ */
+static void test_tcp_loopback(void **state)
+{
+	struct fx *f = *state;
+	struct fk_ttrpc_client *c;
+
+	f->tcp = true;
+	fx_start(f, 0, 0, 0);
+	assert_int_equal(strncmp(f->path, "tcp:127.0.0.1:", 14), 0);
+	EXPECT_OK(fk_ttrpc_client_connect(f->path, &c));
+	EXPECT_OK(echo_call(c, "over tcp", 10 * SEC));
+	EXPECT_OK(echo_call(c, "twice", 10 * SEC));
+	fk_ttrpc_client_free(c);
+	pthread_mutex_lock(&f->mu);
+	assert_true(f->last_peer.tcp);
+	assert_int_equal(f->last_peer.uid, (uid_t)-1);
+	assert_int_equal(f->last_peer.gid, (gid_t)-1);
+	assert_int_equal(f->last_peer.pid, 0);
+	pthread_mutex_unlock(&f->mu);
+	fx_stop(f);
+
+	/* a filter that allows only the caller's uid cannot match an unknown one */
+	f->allow_only_uid = (long)getuid();
+	fx_start(f, 0, 0, 0);
+	EXPECT_OK(fk_ttrpc_client_connect(f->path, &c));
+	EXPECT_STATUS(echo_call(c, "refused", 10 * SEC), FUSEKEY_ERR_UNAVAILABLE);
+	fk_ttrpc_client_free(c);
+	assert_true(fx_log_has(f, "refused: peer not allowed"));
+}
+
+/* Only loopback, only literals; port 0 only to listen. */
+static void test_tcp_addresses(void **state)
+{
+	static const char *const good[] = {"tcp:127.0.0.1:7070", "tcp:127.1.2.3:1",
+					   "tcp:[::1]:65535"};
+	static const char *const bad[] = {
+		"tcp:10.0.0.1:7070", "tcp:0.0.0.0:7070", "tcp:localhost:7070", "tcp:[::]:7070",
+		"tcp:[fe80::1]:7070", "tcp:127.0.0.1", "tcp:127.0.0.1:", "tcp:127.0.0.1:65536",
+		"tcp:127.0.0.1:07070", "tcp:127.0.0.1:-1", "tcp:127.0.0.1:80x", "tcp::7070",
+		"tcp:[::1:7070", "udp:127.0.0.1:7070", "/run/x.sock"};
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd = -1;
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		EXPECT_OK(fk_ttrpc_addr_parse_tcp(good[i], false, &ss, &sl));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		EXPECT_STATUS(fk_ttrpc_addr_parse_tcp(bad[i], true, &ss, &sl),
+			      FUSEKEY_ERR_INVALID_PARAMETER);
+	EXPECT_STATUS(fk_ttrpc_addr_parse_tcp("tcp:127.0.0.1:0", false, &ss, &sl),
+		      FUSEKEY_ERR_INVALID_PARAMETER);
+	EXPECT_OK(fk_ttrpc_addr_parse_tcp("tcp:127.0.0.1:0", true, &ss, &sl));
+	EXPECT_STATUS(fk_ttrpc_listen_tcp("tcp:0.0.0.0:0", &fd), FUSEKEY_ERR_INVALID_PARAMETER);
+	assert_int_equal(fd, -1);
+	/* nothing listens there: UNAVAILABLE, the condition that allows the fallback */
+	EXPECT_OK(fk_ttrpc_listen_tcp("tcp:127.0.0.1:0", &fd));
+	EXPECT_OK(fk_ttrpc_addr_of_socket(fd, buf, sizeof(buf)));
+	close(fd);
+	{
+		struct fk_ttrpc_client *c = NULL;
+		EXPECT_STATUS(fk_ttrpc_client_connect(buf, &c), FUSEKEY_ERR_UNAVAILABLE);
+		assert_null(c);
+		EXPECT_STATUS(fk_ttrpc_client_connect("tcp:10.0.0.1:7070", &c),
+			      FUSEKEY_ERR_INVALID_PARAMETER);
+	}
+}
+
 static bool raise_fd_limit(rlim_t want)
 {
 	struct rlimit rl;
@@ -1929,6 +2012,8 @@ int main(int argc, char **argv)
 		T(test_write_queue_cap),
 		T(test_max_connections),
 		T(test_accept_peer),
+		T(test_tcp_loopback),
+		cmocka_unit_test(test_tcp_addresses),
 		T(test_after_events_not_for_refused),
 		T(test_after_events_deadline),
 		T(test_1000_connections),

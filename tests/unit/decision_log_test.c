@@ -320,6 +320,34 @@ static void test_peer_null(void **state)
 	json_decref(o);
 }
 
+/* A loopback-TCP peer has no credentials: transport and conn, no uid/gid/pid. */
+static void test_peer_tcp(void **state)
+{
+	(void)state;
+	static const char *const keys[] = {"transport", "conn", "mr_enclave", "mr_signer",
+					   "isv_prod_id", "isv_svn", "debug"};
+	struct fk_ttrpc_peer tp = {.uid = (uid_t)-1, .gid = (gid_t)-1, .conn_id = 9, .tcp = true};
+	struct fk_sgx_report_body b;
+	struct fk_decision d = {.cid = "web", .peer = &tp, .released = true, .reason = "allowed"};
+	char line[FK_DECISION_LINE_MAX];
+	json_t *o, *p;
+
+	body_make(&b, false);
+	d.enclave = &b;
+	format_ok(&d, 3, T0, line, sizeof(line));
+	o = parse(line);
+	p = json_object_get(o, "peer");
+	assert_keys(p, keys, 7);
+	assert_string_equal(json_string_value(json_object_get(p, "transport")), "tcp");
+	assert_int_equal(json_integer_value(json_object_get(p, "conn")), 9);
+	assert_null(json_object_get(p, "uid"));
+	json_decref(o);
+
+	d.enclave = NULL;
+	format_ok(&d, 4, T0, line, sizeof(line));
+	assert_non_null(strstr(line, "\"peer\":{\"transport\":\"tcp\",\"conn\":9}}"));
+}
+
 /* A NULL reason is written as null (never a crash, still valid JSON). */
 static void test_reason_null(void **state)
 {
@@ -627,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_container_null),
 		cmocka_unit_test(test_enclave_null),
 		cmocka_unit_test(test_peer_null),
+		cmocka_unit_test(test_peer_tcp),
 		cmocka_unit_test(test_reason_null),
 		cmocka_unit_test(test_escaping_round_trip),
 		cmocka_unit_test(test_injection_stays_inside),
