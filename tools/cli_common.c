@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "crypto/fk_crypto.h"
@@ -466,4 +468,29 @@ int cli_write_stdout(const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return CLI_EXIT_OK;
+}
+
+static struct rlimit saved_core;
+static bool have_saved_core;
+
+void cli_disable_core_dumps(void)
+{
+	struct rlimit no_core;
+
+	if (getrlimit(RLIMIT_CORE, &saved_core) == 0) {
+		have_saved_core = true;
+		no_core.rlim_cur = 0;
+		no_core.rlim_max = saved_core.rlim_max;
+	} else {
+		no_core.rlim_cur = 0;
+		no_core.rlim_max = 0;
+	}
+	(void)setrlimit(RLIMIT_CORE, &no_core);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+void cli_restore_core_dumps(void)
+{
+	if (have_saved_core)
+		(void)setrlimit(RLIMIT_CORE, &saved_core);
 }

@@ -191,6 +191,15 @@ enum { CLI_PARSE_OK = -1, CLI_PARSE_HELP = -2 };
 int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts, size_t nopts,
 	      size_t max_pos, struct cli_args *out);
 
+/*
+ * No core dumps while keys and plaintext pass through this process: the soft
+ * RLIMIT_CORE goes to 0 (the hard limit is kept) and the process is made
+ * not dumpable. cli_restore_core_dumps puts the soft limit back, for a
+ * program this process is replaced with (`get --exec`).
+ */
+void cli_disable_core_dumps(void);
+void cli_restore_core_dumps(void);
+
 /* "fusekey: error: ...", then "try 'fusekey help CMD'"; returns CLI_EXIT_USAGE. */
 int cli_usage_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

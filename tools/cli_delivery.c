@@ -1120,10 +1120,15 @@ out:
  */
 static int exec_app(char **exec_argv)
 {
+	int e;
+
 	fflush(NULL);
+	cli_restore_core_dumps(); /* the app's own limit, not fusekey's */
 	execvp(exec_argv[0], exec_argv);
-	cli_err("cannot run '%s' (--exec): %s", exec_argv[0], strerror(errno));
-	return CLI_EXIT_IO;
+	e = errno;
+	cli_err("cannot run '%s' (--exec): %s", exec_argv[0], strerror(e));
+	/* As env(1) and the shells: 127 not found, 126 found but not runnable. */
+	return e == ENOENT || e == ENOTDIR ? 127 : 126;
 }
 
 int cli_cmd_get(int argc, char **argv)

@@ -7,8 +7,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 
 #include "cli_common.h"
 
@@ -360,7 +358,7 @@ static const char help_get_la[] =
 	"                        --exec /app/server --port 80\n"
 	"                    The key is wiped first; nothing of it is passed on.\n"
 	"                    Not run on any failure (the exit code is fusekey's);\n"
-	"                    PROG that cannot be run: exit 11\n";
+	"                    PROG not found: exit 127, not runnable: 126\n";
 
 
 static const char help_inspect[] =
@@ -489,9 +487,7 @@ static int cmd_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	/* No core dumps: plaintext and keys pass through this process. */
-	struct rlimit no_core = {0, 0};
-	(void)setrlimit(RLIMIT_CORE, &no_core);
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	cli_disable_core_dumps();
 
 	if (argc < 2) {
 		fputs(help_overview, stderr);

@@ -266,6 +266,15 @@ int main(int argc, char **argv)
 			&conn_timeout)))
 		return CLI_EXIT_USAGE;
 	tcp = fk_ttrpc_addr_is_tcp(a.val[OPT_SOCKET]);
+	if (tcp) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		if (fk_ttrpc_addr_parse_tcp(a.val[OPT_SOCKET], true, &ss, &sl) != FUSEKEY_OK)
+			return cli_usage_err("fusekeyd",
+					     "--socket %s: a TCP address must be tcp:127.0.0.1:PORT or "
+					     "tcp:[::1]:PORT (loopback only)",
+					     a.val[OPT_SOCKET]);
+	}
 	if (tcp && (a.has[OPT_ALLOW_UID] || a.has[OPT_ALLOW_GID]))
 		return cli_usage_err("fusekeyd", "--allow-uid and --allow-gid need a Unix socket: a TCP "
 						 "connection carries no peer credentials");

@@ -6,10 +6,11 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 bool fk_ttrpc_addr_is_tcp(const char *spec)
 {
-	return spec != NULL && strncmp(spec, FK_TTRPC_TCP_PREFIX, strlen(FK_TTRPC_TCP_PREFIX)) == 0;
+	return spec != NULL && strncasecmp(spec, FK_TTRPC_TCP_PREFIX, strlen(FK_TTRPC_TCP_PREFIX)) == 0;
 }
 
 /* Decimal 0..65535, no sign, no leading zeros beyond "0", nothing after. */
@@ -64,14 +65,22 @@ fusekey_status fk_ttrpc_addr_parse_tcp(const char *spec, bool allow_port0,
 	} else {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
 		/* 127.0.0.0/8 only: the key service is never on a network. */
-		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1 ||
-		    (ntohl(s4->sin_addr.s_addr) >> 24) != 127u)
-			return FUSEKEY_ERR_INVALID_PARAMETER;
 		s4->sin_family = AF_INET;
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1 || !fk_ttrpc_addr_is_loopback(sa))
+			return FUSEKEY_ERR_INVALID_PARAMETER;
 		s4->sin_port = htons((uint16_t)port);
 		*len = sizeof(*s4);
 	}
 	return FUSEKEY_OK;
+}
+
+bool fk_ttrpc_addr_is_loopback(const struct sockaddr_storage *sa)
+{
+	if (sa->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127u;
+	if (sa->ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+	return false;
 }
 
 fusekey_status fk_ttrpc_addr_of_socket(int fd, char *buf, size_t buflen)

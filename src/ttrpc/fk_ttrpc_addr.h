@@ -20,7 +20,7 @@
 
 #define FK_TTRPC_TCP_PREFIX "tcp:"
 
-/* Does spec name a TCP endpoint ("tcp:" prefix)? */
+/* Does spec name a TCP endpoint ("tcp:" prefix, any case: "TCP:..." is never a file name here)? */
 bool fk_ttrpc_addr_is_tcp(const char *spec);
 
 /*
@@ -32,6 +32,9 @@ bool fk_ttrpc_addr_is_tcp(const char *spec);
 fusekey_status fk_ttrpc_addr_parse_tcp(const char *spec, bool allow_port0,
 				       struct sockaddr_storage *sa, socklen_t *len)
 	FK_WARN_UNUSED;
+
+/* Is this socket address a loopback one (127.0.0.0/8, ::1)? false for any other family. */
+bool fk_ttrpc_addr_is_loopback(const struct sockaddr_storage *sa);
 
 /* "tcp:127.0.0.1:PORT" / "tcp:[::1]:PORT" for a bound socket (its real port). */
 fusekey_status fk_ttrpc_addr_of_socket(int fd, char *buf, size_t buflen) FK_WARN_UNUSED;

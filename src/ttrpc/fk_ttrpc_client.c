@@ -461,9 +461,9 @@ fusekey_status fk_ttrpc_client_connect(const char *path, struct fk_ttrpc_client 
 	/* A blocking connect waits while the server's backlog is full: bound it. */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
 		goto out;
-	/* Small request/reply messages: never wait for Nagle. */
-	if (tcp && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
-		goto out;
+	/* Small request/reply messages: never wait for Nagle (best effort: a libOS may not have it). */
+	if (tcp)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	while (connect(fd, (const struct sockaddr *)&ss, sl) != 0) {
 		if (errno == EINTR)
 			continue;

@@ -112,6 +112,15 @@ __attribute__((format(printf, 2, 3))) static void logf_(struct fk_ttrpc_server *
 
 /* ---- deadline list ---- */
 
+/* Who a connection is, for log lines: its credentials, or "tcp" (none). */
+static const char *peer_text(const struct fk_ttrpc_peer *p, char buf[64])
+{
+	if (p->tcp)
+		return "tcp";
+	snprintf(buf, 64, "uid=%u gid=%u pid=%d", (unsigned)p->uid, (unsigned)p->gid, (int)p->pid);
+	return buf;
+}
+
 static void list_unlink(struct fk_ttrpc_server *s, struct conn *c)
 {
 	if (c->prev != NULL)
@@ -161,9 +170,10 @@ static void free_frame(struct out_frame *f)
 
 static void conn_close(struct fk_ttrpc_server *s, struct conn *c, const char *why)
 {
-	logf_(s, "ttrpc conn=%llu uid=%u gid=%u pid=%d closed: %s",
-	      (unsigned long long)c->peer.conn_id, (unsigned)c->peer.uid, (unsigned)c->peer.gid,
-	      (int)c->peer.pid, why);
+	char who[64];
+
+	logf_(s, "ttrpc conn=%llu %s closed: %s", (unsigned long long)c->peer.conn_id,
+	      peer_text(&c->peer, who), why);
 	list_unlink(s, c);
 	close(c->fd); /* also leaves the epoll set */
 	while (c->q_head != NULL) {
@@ -576,7 +586,11 @@ static void on_accept(struct fk_ttrpc_server *s)
 		struct epoll_event ev;
 		struct conn *c;
 		struct fk_ttrpc_peer peer;
-		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		char who[64];
+		int fd = accept4(s->listen_fd, (struct sockaddr *)&from, &fl,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -590,6 +604,13 @@ static void on_accept(struct fk_ttrpc_server *s)
 		}
 		memset(&peer, 0, sizeof(peer));
 		peer.conn_id = ++s->next_conn_id;
+		if (s->tcp && !fk_ttrpc_addr_is_loopback(&from)) {
+			/* Bound to loopback, but route_localnet can let others in: refuse them. */
+			logf_(s, "ttrpc conn=%llu refused: tcp peer not on loopback",
+			      (unsigned long long)peer.conn_id);
+			close(fd);
+			continue;
+		}
 		if (s->tcp) {
 			int one = 1;
 			/* No credentials on TCP: unknown, which any uid/gid filter refuses. */
@@ -609,16 +630,15 @@ static void on_accept(struct fk_ttrpc_server *s)
 			peer.pid = cred.pid;
 		}
 		if (atomic_load(&s->n_conns) >= s->cfg.max_connections) {
-			logf_(s, "ttrpc conn=%llu uid=%u gid=%u pid=%d refused: %zu connections open",
-			      (unsigned long long)peer.conn_id, (unsigned)peer.uid,
-			      (unsigned)peer.gid, (int)peer.pid, s->cfg.max_connections);
+			logf_(s, "ttrpc conn=%llu %s refused: %zu connections open",
+			      (unsigned long long)peer.conn_id, peer_text(&peer, who),
+			      s->cfg.max_connections);
 			close(fd);
 			continue;
 		}
 		if (s->cfg.accept_peer != NULL && !s->cfg.accept_peer(s->cfg.accept_arg, &peer)) {
-			logf_(s, "ttrpc conn=%llu uid=%u gid=%u pid=%d refused: peer not allowed",
-			      (unsigned long long)peer.conn_id, (unsigned)peer.uid,
-			      (unsigned)peer.gid, (int)peer.pid);
+			logf_(s, "ttrpc conn=%llu %s refused: peer not allowed",
+			      (unsigned long long)peer.conn_id, peer_text(&peer, who));
 			close(fd);
 			continue;
 		}
@@ -643,9 +663,8 @@ static void on_accept(struct fk_ttrpc_server *s)
 		/* An allowed client's first request follows its connect at once: stay awake. */
 		s->served = true;
 		atomic_fetch_add(&s->n_conns, 1);
-		logf_(s, "ttrpc conn=%llu uid=%u gid=%u pid=%d accepted",
-		      (unsigned long long)peer.conn_id, (unsigned)peer.uid, (unsigned)peer.gid,
-		      (int)peer.pid);
+		logf_(s, "ttrpc conn=%llu %s accepted", (unsigned long long)peer.conn_id,
+		      peer_text(&peer, who));
 	}
 }
 
@@ -805,7 +824,7 @@ fusekey_status fk_ttrpc_server_new(const struct fk_ttrpc_server_config *cfg, int
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		goto fail;
-	s->epfd = s->stop_fd = -1;
+	s->epfd = s->stop_fd = s->listen_fd = -1;
 	s->cfg = *cfg;
 	if (s->cfg.max_connections == 0)
 		s->cfg.max_connections = FK_TTRPC_DEFAULT_MAX_CONNECTIONS;
@@ -816,10 +835,18 @@ fusekey_status fk_ttrpc_server_new(const struct fk_ttrpc_server_config *cfg, int
 	s->timeout_ns = (uint64_t)s->cfg.conn_timeout_ms * 1000000u;
 	atomic_init(&s->n_conns, 0);
 	{
+		/* The transport decides the peer checks: know it, or do not start. */
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		if (getsockname(listen_fd, (struct sockaddr *)&ss, &sl) == 0)
-			s->tcp = ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
+		memset(&ss, 0, sizeof(ss));
+		st = FUSEKEY_ERR_IO;
+		if (getsockname(listen_fd, (struct sockaddr *)&ss, &sl) != 0)
+			goto fail;
+		s->tcp = ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
+		st = FUSEKEY_ERR_INVALID_PARAMETER;
+		if ((s->tcp && !fk_ttrpc_addr_is_loopback(&ss)) ||
+		    (!s->tcp && ss.ss_family != AF_UNIX))
+			goto fail; /* never a key service beyond loopback */
 	}
 	s->listen_fd = listen_fd;
 	listen_fd = -1;

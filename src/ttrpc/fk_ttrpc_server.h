@@ -92,7 +92,11 @@ struct fk_ttrpc_server_config {
 	 * Default (0): 10000 ms.
 	 */
 	uint32_t conn_timeout_ms;
-	/* Optional: decide on a new connection from its SO_PEERCRED; false closes it. */
+	/*
+	 * Optional: decide on a new connection from its SO_PEERCRED; false closes
+	 * it. A TCP peer has no credentials (peer->tcp, uid/gid (uid_t)-1): a
+	 * filter must check peer->tcp rather than trust a uid it cannot have.
+	 */
 	bool (*accept_peer)(void *arg, const struct fk_ttrpc_peer *peer);
 	void *accept_arg;
 	/* Optional: one line per connection event (accepted, refused, dropped and why). */

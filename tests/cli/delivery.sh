@@ -169,8 +169,12 @@ check "--exec: the key is not on stdout or stderr" no_key_in "$T/agent.web" "$OU
 rm -f "$T/app.mark"
 expect_err 7 "--exec: a failed get never runs the app (exit 7)" 'fusekey generate --container nokey' -- "${GET[@]}" --container nokey --out "$T/exec.none" --exec "$T/app.sh" a b
 check "--exec: ... the app did not run" [ ! -e "$T/app.mark" ]
-expect_err 11 "--exec: a program that cannot be run (exit 11)" "cannot run '.*no-such-app' \(--exec\)" -- "${GET[@]}" --container web --out "$T/exec.web2" --exec "$T/no-such-app"
+expect_err 127 "--exec: a program that does not exist (exit 127, as env(1))" "cannot run '.*no-such-app' \(--exec\)" -- "${GET[@]}" --container web --out "$T/exec.web2" --exec "$T/no-such-app"
 check "--exec: ... the key was delivered before" cmp -s "$T/exec.web2" "$T/agent.web"
+printf 'not a program\n' >"$T/not-exec"
+chmod 0644 "$T/not-exec"
+expect_err 126 "--exec: a file that cannot be run (exit 126)" "cannot run '.*not-exec'" -- "${GET[@]}" --container web --out "$T/exec.web4" --exec "$T/not-exec"
+check "--exec: the app gets the caller's core-dump limit back, not fusekey's 0" bash -c 'ulimit -S -c "$(ulimit -H -c)" 2>/dev/null; want=$(ulimit -S -c); got=$("$1" get "${@:2}" --exec sh -c "ulimit -S -c" 2>/dev/null); [ -n "$got" ] && [ "$want" = "$got" ]' _ "$FUSEKEY" "${GET[@]:1}" --container web --out "$T/exec.web5"
 expect_err 2 "--exec without a program (exit 2)" 'exec PROG' -- "${GET[@]}" --container web --stdout --exec
 expect_err 2 "--exec=PROG is refused: the program comes after it (exit 2)" 'exec PROG' -- "${GET[@]}" --container web --stdout --exec=/bin/true
 expect 0 "--exec: options after --exec belong to the app, not to get" -- "${GET[@]}" --container web --out "$T/exec.web3" --exec sh -c '[ "$1" = --stdout ]' sh --stdout

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1159,7 +1160,7 @@ static void test_tcp_loopback(void **state)
 static void test_tcp_addresses(void **state)
 {
 	static const char *const good[] = {"tcp:127.0.0.1:7070", "tcp:127.1.2.3:1",
-					   "tcp:[::1]:65535"};
+					   "tcp:[::1]:65535", "TCP:127.0.0.1:7070"};
 	static const char *const bad[] = {
 		"tcp:10.0.0.1:7070", "tcp:0.0.0.0:7070", "tcp:localhost:7070", "tcp:[::]:7070",
 		"tcp:[fe80::1]:7070", "tcp:127.0.0.1", "tcp:127.0.0.1:", "tcp:127.0.0.1:65536",
@@ -1181,6 +1182,25 @@ static void test_tcp_addresses(void **state)
 	EXPECT_OK(fk_ttrpc_addr_parse_tcp("tcp:127.0.0.1:0", true, &ss, &sl));
 	EXPECT_STATUS(fk_ttrpc_listen_tcp("tcp:0.0.0.0:0", &fd), FUSEKEY_ERR_INVALID_PARAMETER);
 	assert_int_equal(fd, -1);
+	/* a listening socket bound beyond loopback, handed in by a caller: refused */
+	{
+		struct fk_ttrpc_server_config cfg;
+		struct fk_ttrpc_server *srv = NULL;
+		struct sockaddr_in any;
+		int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		assert_true(lfd >= 0);
+		memset(&any, 0, sizeof(any));
+		any.sin_family = AF_INET;
+		any.sin_addr.s_addr = htonl(INADDR_ANY);
+		assert_int_equal(bind(lfd, (struct sockaddr *)&any, sizeof(any)), 0);
+		assert_int_equal(listen(lfd, 4), 0);
+		memset(&cfg, 0, sizeof(cfg));
+		EXPECT_STATUS(fk_ttrpc_server_new(&cfg, lfd, &srv), FUSEKEY_ERR_INVALID_PARAMETER);
+		assert_null(srv);
+		/* the server owned lfd (closed on failure): nothing is listening on it now */
+		assert_int_equal(fcntl(lfd, F_GETFD), -1);
+	}
 	/* nothing listens there: UNAVAILABLE, the condition that allows the fallback */
 	EXPECT_OK(fk_ttrpc_listen_tcp("tcp:127.0.0.1:0", &fd));
 	EXPECT_OK(fk_ttrpc_addr_of_socket(fd, buf, sizeof(buf)));
