@@ -33,6 +33,17 @@ stop_daemon() {
 	TPID=
 }
 trap 'stop_daemon; rm -rf "$T"' EXIT
+# wait_started LOG PID: until the daemon's start line (at most 10 s, or until it died).
+# Ready = the start line: a socket file exists from bind(), before chmod and listen.
+wait_started() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q '"event":"start"' "$1" 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
 trap 'exit 143' TERM INT
 
 S=$T/sim
@@ -192,12 +203,7 @@ LOG=$T/fusekeyd.log
 "$FUSEKEYD" "${P[@]}" --enclave "$T/agent.sig" --socket "$SOCK" --policy "$T/policy.json" \
 	--bundle "$B" --log "$LOG" 2>"$T/fusekeyd.stderr" &
 DPID=$!
-# Ready = the start line: the socket file exists from bind(), before chmod and listen.
-for ((i = 0; i < 200; i++)); do
-	grep -q '"event":"start"' "$LOG" 2>/dev/null && break
-	kill -0 "$DPID" 2>/dev/null || break
-	sleep 0.05
-done
+wait_started "$LOG" "$DPID"
 if [ -S "$SOCK" ]; then pass "fusekeyd listens on its socket"; else
 	fail "fusekeyd listens on its socket" "$(sed -n 1,10p "$T/fusekeyd.stderr")"
 fi
@@ -271,11 +277,7 @@ TLOG=$T/fusekeyd-tcp.log
 "$FUSEKEYD" "${P[@]}" --enclave "$T/agent.sig" --socket tcp:127.0.0.1:0 --policy "$T/policy.json" \
 	--bundle "$B" --log "$TLOG" 2>"$T/fusekeyd-tcp.stderr" &
 TPID=$!
-for ((i = 0; i < 200; i++)); do
-	grep -q '"event":"start"' "$TLOG" 2>/dev/null && break
-	kill -0 "$TPID" 2>/dev/null || break
-	sleep 0.05
-done
+wait_started "$TLOG" "$TPID"
 TADDR=$(sed -n 's/.*"event":"start","socket":"\(tcp:127\.0\.0\.1:[0-9]*\)".*/\1/p' "$TLOG")
 check "tcp: fusekeyd on tcp:127.0.0.1:0 names the port it got in its start line" \
 	sh -c '[ -n "$1" ] && [ "${1##*:}" != 0 ]' _ "$TADDR"
