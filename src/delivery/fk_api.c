@@ -39,15 +39,14 @@ fusekey_status fk_ctx_wrap(struct fk_platform *p, fusekey_ctx **out)
 	return FUSEKEY_OK;
 }
 
-fusekey_status fusekey_ctx_open_sim(const char *sim_dir, const char *enclave,
-				    const uint8_t *config_id, uint16_t config_svn,
-				    fusekey_ctx **out)
+fusekey_status fk_sim_open_enclave(const char *sim_dir, const char *enclave,
+				   const uint8_t *config_id, uint16_t config_svn,
+				   struct fk_platform **out)
 {
 	char dir[4096];
 	struct fk_sim_state st;
 	struct fk_sgx_sigstruct ss;
 	struct fk_sgx_identity id;
-	struct fk_platform *p = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	fusekey_status s;
@@ -67,21 +66,35 @@ fusekey_status fusekey_ctx_open_sim(const char *sim_dir, const char *enclave,
 		goto out;
 	}
 	memcpy(&ss, buf, sizeof(ss));
-	if ((s = fk_sigstruct_to_identity(&ss, config_id, config_svn, &id)) != FUSEKEY_OK ||
-	    (s = fk_sim_platform_new(&st, &id, &p)) != FUSEKEY_OK)
-		goto out;
-	s = fk_ctx_wrap(p, out);
-	if (s != FUSEKEY_OK)
-		goto out;
-	(*out)->owned = true;
-	p = NULL;
-	/* The emulated platform always says so (it protects nothing). */
-	fprintf(stderr, "%s\n", FK_SIM_BANNER);
+	if ((s = fk_sigstruct_to_identity(&ss, config_id, config_svn, &id)) == FUSEKEY_OK)
+		s = fk_sim_platform_new(&st, &id, out);
 out:
-	fk_platform_destroy(p);
 	fk_file_free(buf, len);
 	fk_sim_state_clear(&st);
 	return s;
+}
+
+fusekey_status fusekey_ctx_open_sim(const char *sim_dir, const char *enclave,
+				    const uint8_t *config_id, uint16_t config_svn,
+				    fusekey_ctx **out)
+{
+	struct fk_platform *p = NULL;
+	fusekey_status s;
+
+	if (out == NULL)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	*out = NULL;
+	s = fk_sim_open_enclave(sim_dir, enclave, config_id, config_svn, &p);
+	if (s == FUSEKEY_OK)
+		s = fk_ctx_wrap(p, out);
+	if (s != FUSEKEY_OK) {
+		fk_platform_destroy(p);
+		return s;
+	}
+	(*out)->owned = true;
+	/* The emulated platform always says so (it protects nothing). */
+	fprintf(stderr, "%s\n", FK_SIM_BANNER);
+	return FUSEKEY_OK;
 }
 
 /* The public options -> the detection options; "sim" and unknown names are refused. */

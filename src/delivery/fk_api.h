@@ -10,4 +10,14 @@
 fusekey_status fk_ctx_wrap(struct fk_platform *p, fusekey_ctx **out)
 	__attribute__((warn_unused_result));
 
+/*
+ * The emulated platform running the enclave whose SIGSTRUCT is at `enclave`
+ * (emulated EINIT checks; config_id/config_svn for KSS enclaves), from the
+ * state in sim_dir (NULL: the default directory). What fusekey_ctx_open_sim
+ * opens, for internal callers that need the platform itself. Prints nothing.
+ */
+fusekey_status fk_sim_open_enclave(const char *sim_dir, const char *enclave,
+				   const uint8_t *config_id, uint16_t config_svn,
+				   struct fk_platform **out) __attribute__((warn_unused_result));
+
 #endif

@@ -21,39 +21,13 @@
 #include <string.h>
 
 #include "crypto/fk_crypto.h"
+#include "delivery/fk_api.h"
 #include "delivery/fk_wire.h"
 #include "la/fk_dh.h"
-#include "platform/fk_sigstruct.h"
-#include "platform/fk_sim.h"
-#include "util/fk_file.h"
+#include "util/fk_hex.h"
 
 /* msg3 with additional properties is bounded by FK_DH_PROPS_MAX; a line holds hex. */
 enum { LINE_MAX_BYTES = 2 * (FK_DH_MSG3_FIXED_SIZE + FK_DH_PROPS_MAX) + 1024 };
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode exactly n hex digits (n even) into out (n / 2 bytes). */
-static bool unhex(const char *s, size_t n, uint8_t *out)
-{
-	if (n % 2 != 0)
-		return false;
-	for (size_t i = 0; i < n; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
-}
 
 static void put_hex(const char *tag, const uint8_t *p, size_t n)
 {
@@ -85,40 +59,6 @@ static bool read_line(const char *tag, char **line, size_t *cap)
 		return false;
 	}
 	return true;
-}
-
-/*
- * The platform the app enclave runs on: the emulated one, with the identity
- * its SIGSTRUCT gives after the EINIT checks (as fusekey_ctx_open_sim).
- */
-static fusekey_status open_platform(const char *sim_dir, const char *enclave,
-				    struct fk_platform **out)
-{
-	char dir[4096];
-	struct fk_sim_state st;
-	struct fk_sgx_sigstruct ss;
-	struct fk_sgx_identity id;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	fusekey_status s;
-
-	memset(&st, 0, sizeof(st));
-	if ((s = fk_sim_dir_resolve(sim_dir, dir, sizeof(dir))) != FUSEKEY_OK ||
-	    (s = fk_sim_dir_load(dir, &st)) != FUSEKEY_OK ||
-	    (s = fk_file_read(enclave, sizeof(ss), &buf, &len)) != FUSEKEY_OK)
-		goto out;
-	if (len != sizeof(ss)) {
-		s = FUSEKEY_ERR_FORMAT;
-		goto out;
-	}
-	memcpy(&ss, buf, sizeof(ss));
-	if ((s = fk_sigstruct_to_identity(&ss, NULL, 0, &id)) != FUSEKEY_OK)
-		goto out;
-	s = fk_sim_platform_new(&st, &id, out);
-out:
-	fk_file_free(buf, len);
-	fk_sim_state_clear(&st);
-	return s;
 }
 
 struct args {
@@ -198,13 +138,12 @@ int main(int argc, char **argv)
 				"--container CID [--lav1]\n");
 		return 2;
 	}
-	if (strlen(a.agent_hex) != 2 * sizeof(e.mr_enclave) ||
-	    !unhex(a.agent_hex, strlen(a.agent_hex), e.mr_enclave)) {
+	if (!fk_hex_decode(a.agent_hex, e.mr_enclave, sizeof(e.mr_enclave), FK_HEX_ANY_CASE)) {
 		fprintf(stderr, "la_app: error: --agent-mrenclave must be 64 hex digits\n");
 		return 2;
 	}
 	e.fields = FK_DH_EXPECT_MRENCLAVE;
-	if ((st = open_platform(a.sim_dir, a.enclave, &p)) != FUSEKEY_OK) {
+	if ((st = fk_sim_open_enclave(a.sim_dir, a.enclave, NULL, 0, &p)) != FUSEKEY_OK) {
 		fprintf(stderr, "la_app: error: platform: %s\n", fusekey_status_str(st));
 		goto out;
 	}
@@ -214,7 +153,7 @@ int main(int argc, char **argv)
 	/* msg1 -> msg2 */
 	if (!read_line("msg1", &line, &cap))
 		goto out;
-	if (strlen(line + 5) != 2 * sizeof(msg1) || !unhex(line + 5, 2 * sizeof(msg1), (uint8_t *)&msg1)) {
+	if (!fk_hex_decode(line + 5, (uint8_t *)&msg1, sizeof(msg1), FK_HEX_ANY_CASE)) {
 		fprintf(stderr, "la_app: error: msg1 must be %zu bytes of hex\n", sizeof(msg1));
 		goto out;
 	}
@@ -245,7 +184,8 @@ int main(int argc, char **argv)
 		}
 		msg3 = malloc(msg3_len);
 		rec = malloc(rec_len);
-		if (msg3 == NULL || rec == NULL || !unhex(m3, m3_hex, msg3) || !unhex(r, r_hex, rec)) {
+		if (msg3 == NULL || rec == NULL || !fk_hex_decode(m3, msg3, msg3_len, FK_HEX_ANY_CASE) ||
+		    !fk_hex_decode(r, rec, rec_len, FK_HEX_ANY_CASE)) {
 			fprintf(stderr, "la_app: error: msg3 or record is not hex\n");
 			goto out;
 		}
