@@ -54,21 +54,6 @@ struct honest {
 	uint8_t record[2][sizeof(record_text) - 1 + FK_DH_RECORD_OVERHEAD];
 };
 
-static void need(fusekey_status st)
-{
-	if (st != FUSEKEY_OK)
-		abort();
-}
-
-static bool all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint8_t acc = 0;
-	for (size_t i = 0; i < n; i++)
-		acc |= b[i];
-	return acc == 0;
-}
-
 /* A failed step must leave nothing behind: the session is the all-zero ERROR state. */
 static void wiped(const struct fk_dh_session *s)
 {
@@ -99,8 +84,8 @@ static void kat_init(struct fk_dh_session *s, enum fk_dh_role role, uint8_t scal
 {
 	uint8_t priv[FK_DH_PRIV_SIZE];
 	memset(priv, scalar_byte, sizeof(priv)); /* 0x1111...11 < n: a valid scalar */
-	need(fk_dh_init(s, role));
-	need(fk_dh_set_kat_private_key(s, priv));
+	need_ok(fk_dh_init(s, role));
+	need_ok(fk_dh_set_kat_private_key(s, priv));
 }
 
 static const struct honest *honest(void)
@@ -117,30 +102,30 @@ static const struct honest *honest(void)
 	fk_sim_state_sdk_compat(&st, FK_SIM_CPUSVN_DEFAULT);
 	identity(&rid, 0xa1);
 	identity(&iid, 0xb2);
-	need(fk_sim_platform_new(&st, &rid, &h.rp));
-	need(fk_sim_platform_new(&st, &iid, &h.ip));
+	need_ok(fk_sim_platform_new(&st, &rid, &h.rp));
+	need_ok(fk_sim_platform_new(&st, &iid, &h.ip));
 	expect_enclave(&er, 0xa1);
 	expect_enclave(&ei, 0xb2);
 
 	kat_init(&h.r_wait_m2, FK_DH_ROLE_RESPONDER, 0x11);
-	need(fk_dh_responder_gen_msg1(&h.r_wait_m2, h.rp, &h.msg1));
+	need_ok(fk_dh_responder_gen_msg1(&h.r_wait_m2, h.rp, &h.msg1));
 	kat_init(&h.i_wait_m1, FK_DH_ROLE_INITIATOR, 0x22);
 	for (int v = V1; v <= V2; v++) {
 		struct fk_dh_session r = h.r_wait_m2, i;
 		enum fk_dh_version ver = v == V1 ? FK_DH_LAV1 : FK_DH_LAV2;
 		h.i_wait_m3[v] = h.i_wait_m1;
-		need(fk_dh_initiator_proc_msg1(&h.i_wait_m3[v], h.ip, ver, &h.msg1, &h.msg2[v]));
+		need_ok(fk_dh_initiator_proc_msg1(&h.i_wait_m3[v], h.ip, ver, &h.msg1, &h.msg2[v]));
 		i = h.i_wait_m3[v];
-		need(fk_dh_responder_proc_msg2(&r, h.rp, &h.msg2[v], NULL, 0, h.msg3[v],
+		need_ok(fk_dh_responder_proc_msg2(&r, h.rp, &h.msg2[v], NULL, 0, h.msg3[v],
 					       sizeof(h.msg3[v]), &len));
 		if (len != FK_DH_MSG3_FIXED_SIZE)
 			abort();
-		need(fk_dh_initiator_proc_msg3(&i, h.ip, h.msg3[v], len));
-		need(fk_dh_check_peer(&r, &ei, 1, NULL, NULL));
-		need(fk_dh_check_peer(&i, &er, 1, NULL, NULL));
+		need_ok(fk_dh_initiator_proc_msg3(&i, h.ip, h.msg3[v], len));
+		need_ok(fk_dh_check_peer(&r, &ei, 1, NULL, NULL));
+		need_ok(fk_dh_check_peer(&i, &er, 1, NULL, NULL));
 		h.r_checked[v] = r;
 		h.i_checked[v] = i;
-		need(fk_dh_seal(&i, (const uint8_t *)record_text, sizeof(record_text) - 1,
+		need_ok(fk_dh_seal(&i, (const uint8_t *)record_text, sizeof(record_text) - 1,
 				h.record[v], sizeof(h.record[v]), &len));
 		if (len != sizeof(h.record[v]))
 			abort();
@@ -198,7 +183,7 @@ static void path_msg3(const struct honest *h, int v, const uint8_t *in, size_t n
 	if (n < FK_DH_MSG3_FIXED_SIZE || n > sizeof(want))
 		abort();
 	props_len = n - FK_DH_MSG3_FIXED_SIZE;
-	need(fk_dh_responder_proc_msg2(&r, h->rp, &h->msg2[v], in + FK_DH_MSG3_FIXED_SIZE,
+	need_ok(fk_dh_responder_proc_msg2(&r, h->rp, &h->msg2[v], in + FK_DH_MSG3_FIXED_SIZE,
 				       props_len, want, sizeof(want), &len));
 	if (len != n || memcmp(want, in, n) != 0 || fk_dh_state(&s) != FK_DH_STATE_ACTIVE)
 		abort();
@@ -255,7 +240,7 @@ static void path_record(const struct honest *h, int v, const uint8_t *in, size_t
 	want = malloc(fk_dh_record_size(pt_len));
 	if (want == NULL)
 		abort();
-	need(fk_dh_seal(&i, pt, pt_len, want, fk_dh_record_size(pt_len), &len));
+	need_ok(fk_dh_seal(&i, pt, pt_len, want, fk_dh_record_size(pt_len), &len));
 	if (len != n || memcmp(want, in, n) != 0 || fk_dh_state(&s) != FK_DH_STATE_PEER_CHECKED)
 		abort();
 	free(want);

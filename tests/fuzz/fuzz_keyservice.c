@@ -55,6 +55,7 @@
 #include "delivery/fk_bundle.h"
 #include "delivery/fk_wire.h"
 #include "fuzz.h"
+#include "util/fk_hex.h"
 #include "keyservice.pb-c.h"
 #include "la/fk_dh.h"
 #include "platform/fk_sim.h"
@@ -75,27 +76,6 @@ struct world {
 };
 
 static struct world W;
-
-static void need(bool ok)
-{
-	if (!ok)
-		abort();
-}
-
-static void need_ok(fusekey_status st)
-{
-	need(st == FUSEKEY_OK);
-}
-
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 /*
  * Decision log: one JSON object per line, never a key. The line names the
@@ -153,12 +133,12 @@ static void make_policy(void)
 	struct fk_policy_error err;
 
 	memset(b, MRE_APP, sizeof(b));
-	hex(b, 32, app);
+	fk_hex_encode(b, 32, app);
 	memset(b, MRE_DB, sizeof(b));
-	hex(b, 32, db);
+	fk_hex_encode(b, 32, db);
 	memset(b, SIGNER, sizeof(b));
-	hex(b, 32, signer);
-	hex(launch_job, 32, launch);
+	fk_hex_encode(b, 32, signer);
+	fk_hex_encode(launch_job, 32, launch);
 	snprintf(text, sizeof(text),
 		 "{\"version\": 1, \"containers\": {\n"
 		 "  \"web\": [{\"mr_enclave\": [\"%s\"]}],\n"
@@ -204,8 +184,9 @@ static void world_init(void)
 	need_ok(fusekey_generate(ctx, "web", &o, W.web_key, sizeof(W.web_key)));
 	need_ok(fusekey_generate(ctx, "job", &o, W.job_key, sizeof(W.job_key)));
 	fusekey_ctx_free(ctx);
-	hex(W.web_key, 16, W.web_hex);
-	hex(W.job_key, 16, W.job_hex);
+	/* test harness: the keys in hex, to prove they never reach a log line */
+	fk_hex_encode(W.web_key, 16, W.web_hex);
+	fk_hex_encode(W.job_key, 16, W.job_hex);
 	make_policy();
 
 	memset(&kc, 0, sizeof(kc));

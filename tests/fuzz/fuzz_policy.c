@@ -42,21 +42,6 @@
 #define NAME "fuzz.json"
 enum { CONSTRUCT_MAX = 16, ENTRY_EVAL_MAX = 8 };
 
-static void need(bool ok)
-{
-	if (!ok)
-		abort();
-}
-
-static bool all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint8_t acc = 0;
-	for (size_t i = 0; i < n; i++)
-		acc |= b[i];
-	return acc == 0;
-}
-
 /* ---- policy ---- */
 
 static void check_decision(const struct fk_policy *p, const char *cid,

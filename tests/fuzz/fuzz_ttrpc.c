@@ -25,21 +25,6 @@
 #include "fuzz.h"
 #include "ttrpc/fk_ttrpc_msg.h"
 
-static void need(bool ok)
-{
-	if (!ok)
-		abort();
-}
-
-static bool all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint8_t acc = 0;
-	for (size_t i = 0; i < n; i++)
-		acc |= b[i];
-	return acc == 0;
-}
-
 /* A decoded string: present, NUL-terminated within `bound` bytes, valid UTF-8. */
 static void good_string(const char *s, size_t bound)
 {
