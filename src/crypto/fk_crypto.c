@@ -113,6 +113,14 @@ void fk_wipe(void *p, size_t n)
 		OPENSSL_cleanse(p, n);
 }
 
+void fk_wipe_free(void *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	fk_wipe(p, n);
+	free(p);
+}
+
 bool fk_ct_equal(const void *a, const void *b, size_t n)
 {
 	if (n == 0)

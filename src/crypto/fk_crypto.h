@@ -41,6 +41,8 @@ enum {
 /* Wipe memory in a way the compiler may not elide (OPENSSL_cleanse). */
 void fk_wipe(void *p, size_t n);
 #define FK_WIPE(x) fk_wipe(&(x), sizeof(x))
+/* Wipe n bytes, then free(p); NULL allowed. For heap buffers that held secrets. */
+void fk_wipe_free(void *p, size_t n);
 
 /* Constant-time equality of two n-byte buffers (CRYPTO_memcmp): true if equal. */
 bool fk_ct_equal(const void *a, const void *b, size_t n);

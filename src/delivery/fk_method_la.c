@@ -23,6 +23,7 @@
 #include "keyservice.pb-c.h"
 #include "la/fk_dh.h"
 #include "ttrpc/fk_ttrpc.h"
+#include "util/fk_time.h"
 
 static const char *const keep_la[] = {FK_BUNDLE_LA_NAME, FK_BUNDLE_SEALED_NAME, NULL};
 
@@ -85,13 +86,6 @@ static fusekey_status from_code(uint32_t code)
 	}
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Open: a session id and msg1. While the request is in flight, the
  * initiator session s gets its ephemeral key pair (made now rather than in
@@ -108,7 +102,7 @@ fusekey_status fk_la_open(struct fk_ttrpc_client *c, int64_t timeout_ns, struct 
 	uint8_t body[8];
 	size_t body_len = fusekey__v1__open_request__pack(&req, body);
 	uint32_t id = 0;
-	uint64_t start = mono_ns();
+	uint64_t start = fk_mono_ns();
 	fusekey_status st;
 
 	memset(&res, 0, sizeof(res));
@@ -126,7 +120,7 @@ fusekey_status fk_la_open(struct fk_ttrpc_client *c, int64_t timeout_ns, struct 
 		goto out;
 	/* One deadline for the whole call: the wait gets what the send left. */
 	if (timeout_ns > 0) {
-		uint64_t spent = mono_ns() - start;
+		uint64_t spent = fk_mono_ns() - start;
 		timeout_ns = spent >= (uint64_t)timeout_ns ? 1 : timeout_ns - (int64_t)spent;
 	}
 	st = fk_ttrpc_client_wait(c, id, timeout_ns, &res);

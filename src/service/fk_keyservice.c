@@ -21,6 +21,7 @@
 #include "policy/fk_policy.h"
 #include "util/fk_hex.h"
 #include "util/fk_secmem.h"
+#include "util/fk_time.h"
 
 struct session {
 	bool used;
@@ -51,13 +52,6 @@ struct fk_keyservice {
 	struct fk_decision_clock clock;  /* the log's time stamp, formatted once a second */
 	struct fk_keyservice_stats stats;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- the decision log ---- */
 
@@ -237,7 +231,7 @@ static void handle_open(void *arg, const struct fk_ttrpc_call *call, struct fk_t
 	struct fk_dh_msg1 msg1;
 	struct session *s;
 	size_t index = 0;
-	uint64_t now = now_ns();
+	uint64_t now = fk_mono_ns();
 
 	req = fusekey__v1__open_request__unpack(NULL, call->req->payload_len, call->req->payload);
 	if (req == NULL) {
@@ -365,7 +359,7 @@ static void handle_exchange(void *arg, const struct fk_ttrpc_call *call,
 		goto log;
 	}
 	d.cid = req->container_id;
-	if (!session_take(ks, req->session_id.data, now_ns(), &dh, &expired)) {
+	if (!session_take(ks, req->session_id.data, fk_mono_ns(), &dh, &expired)) {
 		reply_status(rep, FK_TTRPC_NOT_FOUND, "unknown, used or expired session");
 		d.reason = expired ? "session_expired" : "unknown_session";
 		goto log;
@@ -531,7 +525,7 @@ uint64_t fk_keyservice_prepare(struct fk_keyservice *ks)
 {
 	if (ks == NULL)
 		return 0;
-	sessions_sweep(ks, now_ns());
+	sessions_sweep(ks, fk_mono_ns());
 	/* On failure e is wiped and not ready: Open then makes its own. */
 	if (!ks->ready->ready && fk_dh_ephemeral_make(ks->ready) != FUSEKEY_OK)
 		ks->ready->ready = 0;

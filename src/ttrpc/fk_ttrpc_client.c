@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "ttrpc/fk_ttrpc_addr.h"
+#include "util/fk_time.h"
 
 enum {
 	READ_BUF = 16 * 1024,
@@ -59,43 +60,6 @@ struct fk_ttrpc_client {
 	size_t r_off, r_end;
 	uint8_t rbuf[READ_BUF];
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Absolute deadline for a relative timeout; 0 = none. */
-static uint64_t deadline_of(int64_t timeout_ns)
-{
-	uint64_t now = mono_ns();
-	if (timeout_ns <= 0)
-		return 0;
-	return now + (uint64_t)timeout_ns < now ? UINT64_MAX : now + (uint64_t)timeout_ns;
-}
-
-/* poll() timeout until deadline (rounded up); -1 = none; 0 = passed. */
-static int poll_ms(uint64_t deadline)
-{
-	uint64_t now, ms;
-	if (deadline == 0)
-		return -1;
-	now = mono_ns();
-	if (now >= deadline)
-		return 0;
-	ms = (deadline - now + 999999u) / 1000000u;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
-}
-
-static void wipe_free(void *p, size_t n)
-{
-	if (p != NULL) {
-		fk_wipe(p, n);
-		free(p);
-	}
-}
 
 /* The connection is unusable from now on; the error every call gets. */
 static fusekey_status kill_conn(struct fk_ttrpc_client *c, fusekey_status st)
@@ -141,7 +105,7 @@ static void frame_done(struct fk_ttrpc_client *c)
 	k->st = fk_ttrpc_response_decode(c->body, c->body_len, &k->res);
 	k->done = true;
 out:
-	wipe_free(c->body, c->body_len);
+	fk_wipe_free(c->body, c->body_len);
 	c->body = NULL;
 }
 
@@ -253,7 +217,7 @@ static fusekey_status send_all(struct fk_ttrpc_client *c, struct iovec *iov, siz
 			return lost(c);
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return kill_conn(c, FUSEKEY_ERR_IO);
-		r = poll(&pfd, 1, poll_ms(deadline));
+		r = poll(&pfd, 1, fk_ms_until(deadline));
 		if (r < 0 && errno != EINTR)
 			return kill_conn(c, FUSEKEY_ERR_IO);
 		if (r == 0)
@@ -308,7 +272,7 @@ static fusekey_status do_send(struct fk_ttrpc_client *c, const char *service, co
 	k = NULL;
 out:
 	free(k);
-	wipe_free(body, body_len);
+	fk_wipe_free(body, body_len);
 	return st;
 }
 
@@ -318,7 +282,7 @@ out:
  */
 static fusekey_status spin(struct fk_ttrpc_client *c, const struct call *k, uint64_t deadline)
 {
-	uint64_t now = mono_ns(), until = now + c->spin_us * 1000ull;
+	uint64_t now = fk_mono_ns(), until = now + c->spin_us * 1000ull;
 
 	if (deadline != 0 && deadline < until)
 		until = deadline; /* the call's deadline bounds the spin too */
@@ -328,9 +292,9 @@ static fusekey_status spin(struct fk_ttrpc_client *c, const struct call *k, uint
 		fusekey_status st = read_some(c);
 		if (st != FUSEKEY_OK || k->done)
 			return st;
-		before = mono_ns();
+		before = fk_mono_ns();
 		sched_yield();
-		now = mono_ns();
+		now = fk_mono_ns();
 		if (now - before > SPIN_YIELD_SLICE_NS)
 			break;
 	}
@@ -356,7 +320,7 @@ static fusekey_status do_wait(struct fk_ttrpc_client *c, uint32_t stream_id, uin
 			st = c->dead;
 			break;
 		}
-		r = poll(&pfd, 1, poll_ms(deadline));
+		r = poll(&pfd, 1, fk_ms_until(deadline));
 		if (r < 0 && errno != EINTR) {
 			st = kill_conn(c, FUSEKEY_ERR_IO);
 			break;
@@ -395,7 +359,7 @@ fusekey_status fk_ttrpc_client_send(struct fk_ttrpc_client *c, const char *servi
 	if (c == NULL || stream_id == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	return do_send(c, service, method, payload, len, md, n_md, timeout_ns,
-		       deadline_of(timeout_ns), stream_id);
+		       fk_deadline_after(timeout_ns), stream_id);
 }
 
 fusekey_status fk_ttrpc_client_wait(struct fk_ttrpc_client *c, uint32_t stream_id,
@@ -405,7 +369,7 @@ fusekey_status fk_ttrpc_client_wait(struct fk_ttrpc_client *c, uint32_t stream_i
 		memset(res, 0, sizeof(*res));
 	if (c == NULL || res == NULL || timeout_ns < 0)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
-	return do_wait(c, stream_id, deadline_of(timeout_ns), res);
+	return do_wait(c, stream_id, fk_deadline_after(timeout_ns), res);
 }
 
 fusekey_status fk_ttrpc_client_call(struct fk_ttrpc_client *c, const char *service,
@@ -413,7 +377,7 @@ fusekey_status fk_ttrpc_client_call(struct fk_ttrpc_client *c, const char *servi
 				    const struct fk_ttrpc_kv *md, size_t n_md, int64_t timeout_ns,
 				    struct fk_ttrpc_result *res)
 {
-	uint64_t deadline = deadline_of(timeout_ns);
+	uint64_t deadline = fk_deadline_after(timeout_ns);
 	uint32_t id;
 	fusekey_status st;
 
@@ -518,7 +482,7 @@ void fk_ttrpc_client_free(struct fk_ttrpc_client *c)
 		fk_ttrpc_result_free(&k->res);
 		free(k);
 	}
-	wipe_free(c->body, c->body_len);
+	fk_wipe_free(c->body, c->body_len);
 	if (c->fd >= 0)
 		close(c->fd);
 	fk_wipe(c, sizeof(*c));

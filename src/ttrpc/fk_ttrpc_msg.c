@@ -259,14 +259,6 @@ static bool copy_payload(const ProtobufCBinaryData *src, uint8_t **out, size_t *
 
 /* ---- Request ---- */
 
-static void wipe_free(void *p, size_t n)
-{
-	if (p != NULL) {
-		fk_wipe(p, n);
-		free(p);
-	}
-}
-
 fusekey_status fk_ttrpc_request_encode(const char *service, const char *method,
 				       const uint8_t *payload, size_t payload_len,
 				       int64_t timeout_nano, const struct fk_ttrpc_kv *md,
@@ -337,7 +329,7 @@ fusekey_status fk_ttrpc_request_encode(const char *service, const char *method,
 	buf = NULL;
 	st = FUSEKEY_OK;
 out:
-	wipe_free(buf, buf != NULL ? size : 0);
+	fk_wipe_free(buf, size);
 	free(kvs);
 	free(kvp);
 	return st;
@@ -378,23 +370,33 @@ static struct fk_ttrpc_kv *copy_metadata(Ttrpc__KeyValue *const *kv, size_t n)
 	return m;
 }
 
+/* Before unpacking: a body within the frame limit whose strings are valid UTF-8. */
+static fusekey_status check_body(const uint8_t *body, size_t len, const struct pb_rule *rule)
+{
+	size_t fields = MAX_FIELDS;
+
+	if (body == NULL && len != 0)
+		return FUSEKEY_ERR_INVALID_PARAMETER;
+	if (len > FK_TTRPC_MAX_DATA || !strings_ok(body, len, rule, &fields))
+		return FUSEKEY_ERR_FORMAT;
+	return FUSEKEY_OK;
+}
+
 fusekey_status fk_ttrpc_request_decode(const uint8_t *body, size_t len,
 				       struct fk_ttrpc_request_msg *out)
 {
 	struct pb_budget budget = {0};
 	ProtobufCAllocator alloc = budget_allocator(&budget, len);
 	Ttrpc__Request *r = NULL;
-	size_t fields = MAX_FIELDS;
-	fusekey_status st = FUSEKEY_ERR_INVALID_PARAMETER;
+	fusekey_status st;
 
 	if (out == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	memset(out, 0, sizeof(*out));
-	if (body == NULL && len != 0)
+	st = check_body(body, len, &request_rule);
+	if (st != FUSEKEY_OK)
 		goto out;
 	st = FUSEKEY_ERR_FORMAT;
-	if (len > FK_TTRPC_MAX_DATA || !strings_ok(body, len, &request_rule, &fields))
-		goto out;
 	r = ttrpc__request__unpack(&alloc, len, body);
 	if (r == NULL || r->n_metadata > FK_TTRPC_MAX_METADATA)
 		goto out;
@@ -428,7 +430,7 @@ void fk_ttrpc_request_msg_free(struct fk_ttrpc_request_msg *m)
 		return;
 	free(m->service);
 	free(m->method);
-	wipe_free(m->payload, m->payload_len);
+	fk_wipe_free(m->payload, m->payload_len);
 	free(m->metadata);
 	memset(m, 0, sizeof(*m));
 }
@@ -472,7 +474,7 @@ fusekey_status fk_ttrpc_response_encode(uint32_t code, const char *message,
 	if (buf == NULL)
 		return FUSEKEY_ERR_NO_MEMORY;
 	if (ttrpc__response__pack(&r, buf) != size) {
-		wipe_free(buf, size);
+		fk_wipe_free(buf, size);
 		return FUSEKEY_ERR_UNEXPECTED;
 	}
 	*out = buf;
@@ -486,17 +488,15 @@ fusekey_status fk_ttrpc_response_decode(const uint8_t *body, size_t len,
 	struct pb_budget budget = {0};
 	ProtobufCAllocator alloc = budget_allocator(&budget, len);
 	Ttrpc__Response *r = NULL;
-	size_t fields = MAX_FIELDS;
-	fusekey_status st = FUSEKEY_ERR_INVALID_PARAMETER;
+	fusekey_status st;
 
 	if (out == NULL)
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	memset(out, 0, sizeof(*out));
-	if (body == NULL && len != 0)
+	st = check_body(body, len, &response_rule);
+	if (st != FUSEKEY_OK)
 		goto out;
 	st = FUSEKEY_ERR_FORMAT;
-	if (len > FK_TTRPC_MAX_DATA || !strings_ok(body, len, &response_rule, &fields))
-		goto out;
 	r = ttrpc__response__unpack(&alloc, len, body);
 	if (r == NULL || (r->status != NULL && r->status->code < 0))
 		goto out;
@@ -520,6 +520,6 @@ void fk_ttrpc_result_free(struct fk_ttrpc_result *r)
 	if (r == NULL)
 		return;
 	free(r->message);
-	wipe_free(r->payload, r->payload_len);
+	fk_wipe_free(r->payload, r->payload_len);
 	memset(r, 0, sizeof(*r));
 }

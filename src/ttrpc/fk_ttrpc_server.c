@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "ttrpc/fk_ttrpc_addr.h"
+#include "util/fk_time.h"
 
 enum {
 	READ_BUF = 64 * 1024,
@@ -89,13 +90,6 @@ struct fk_ttrpc_server {
 	uint8_t rbuf[READ_BUF];
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 __attribute__((format(printf, 2, 3))) static void logf_(struct fk_ttrpc_server *s,
 							 const char *fmt, ...)
 {
@@ -148,7 +142,7 @@ static void list_append(struct fk_ttrpc_server *s, struct conn *c)
 /* The connection made progress: its deadline restarts. */
 static void touch(struct fk_ttrpc_server *s, struct conn *c)
 {
-	c->deadline_ns = mono_ns() + s->timeout_ns;
+	c->deadline_ns = fk_mono_ns() + s->timeout_ns;
 	if (s->tail != c) {
 		list_unlink(s, c);
 		list_append(s, c);
@@ -182,8 +176,7 @@ static void conn_close(struct fk_ttrpc_server *s, struct conn *c, const char *wh
 		free_frame(f);
 	}
 	if (c->body != NULL) {
-		fk_wipe(c->body, c->body_len);
-		free(c->body);
+		fk_wipe_free(c->body, c->body_len);
 	}
 	free(c);
 	atomic_fetch_sub(&s->n_conns, 1);
@@ -323,8 +316,7 @@ static void reply(struct conn *c, uint32_t stream_id, uint32_t code, const char 
 	}
 	(void)queue_response(c, stream_id, body, len);
 	if (body != NULL) {
-		fk_wipe(body, len);
-		free(body);
+		fk_wipe_free(body, len);
 	}
 }
 
@@ -355,7 +347,6 @@ static void dispatch(struct fk_ttrpc_server *s, struct conn *c, uint32_t stream_
 	char name[FK_TTRPC_MAX_STATUS_MESSAGE / 2];
 	char msg[FK_TTRPC_MAX_STATUS_MESSAGE];
 	bool service_known;
-	uint64_t now = mono_ns();
 	fusekey_status st;
 
 	st = fk_ttrpc_request_decode(body, len, &req);
@@ -385,12 +376,8 @@ static void dispatch(struct fk_ttrpc_server *s, struct conn *c, uint32_t stream_
 	call.stream_id = stream_id;
 	call.req = &req;
 	call.peer = &c->peer;
-	call.deadline_ns = 0;
-	if (req.timeout_nano > 0) {
-		uint64_t t = (uint64_t)req.timeout_nano;
-		call.deadline_ns = now + t < now ? UINT64_MAX : now + t;
-	}
-	if (req.timeout_nano < 0 || (call.deadline_ns != 0 && mono_ns() >= call.deadline_ns)) {
+	call.deadline_ns = fk_deadline_after(req.timeout_nano);
+	if (req.timeout_nano < 0 || (call.deadline_ns != 0 && fk_mono_ns() >= call.deadline_ns)) {
 		reply(c, stream_id, FK_TTRPC_DEADLINE_EXCEEDED, "context deadline exceeded", NULL,
 		      0);
 		goto out;
@@ -399,8 +386,7 @@ static void dispatch(struct fk_ttrpc_server *s, struct conn *c, uint32_t stream_
 	s->served = true;
 	reply(c, stream_id, rep.code, rep.message, rep.payload, rep.payload_len);
 	if (rep.payload != NULL) {
-		fk_wipe(rep.payload, rep.payload_len);
-		free(rep.payload);
+		fk_wipe_free(rep.payload, rep.payload_len);
 	}
 out:
 	fk_ttrpc_request_msg_free(&req);
@@ -435,6 +421,16 @@ static void end_body(struct fk_ttrpc_server *s, struct conn *c, const uint8_t *b
 	c->discard = c->oversize = false;
 }
 
+/* The body is complete: handle it, then wipe and free it (it may carry a key record). */
+static void finish_body(struct fk_ttrpc_server *s, struct conn *c)
+{
+	uint8_t *b = c->body;
+
+	c->body = NULL;
+	end_body(s, c, b);
+	fk_wipe_free(b, c->body_len);
+}
+
 /*
  * Parse n bytes just read: finish the current frame, then whole frames in
  * place, then keep the start of an incomplete one. Returns how many frames
@@ -465,13 +461,7 @@ static size_t parse(struct fk_ttrpc_server *s, struct conn *c, const uint8_t *p,
 			p += take;
 			n -= take;
 			if (c->body_got == c->body_len) {
-				uint8_t *b = c->body;
-				c->body = NULL;
-				end_body(s, c, b);
-				if (b != NULL) {
-					fk_wipe(b, c->body_len);
-					free(b);
-				}
+				finish_body(s, c);
 				done++;
 			}
 			continue;
@@ -520,11 +510,7 @@ static void on_readable(struct fk_ttrpc_server *s, struct conn *c)
 			c->body_got += (uint32_t)n;
 			done = 0;
 			if (c->body_got == c->body_len) {
-				uint8_t *b = c->body;
-				c->body = NULL;
-				end_body(s, c, b);
-				fk_wipe(b, c->body_len);
-				free(b);
+				finish_body(s, c);
 				done = 1;
 			}
 			goto progress;
@@ -599,7 +585,7 @@ static void on_accept(struct fk_ttrpc_server *s)
 				continue;
 			logf_(s, "ttrpc accept failed: %s; pausing accepts for %d ms",
 			      strerror(errno), ACCEPT_PAUSE_MS);
-			pause_accept(s, mono_ns());
+			pause_accept(s, fk_mono_ns());
 			return;
 		}
 		memset(&peer, 0, sizeof(peer));
@@ -645,7 +631,7 @@ static void on_accept(struct fk_ttrpc_server *s)
 		c = calloc(1, sizeof(*c));
 		if (c == NULL) {
 			close(fd);
-			pause_accept(s, mono_ns());
+			pause_accept(s, fk_mono_ns());
 			return;
 		}
 		c->fd = fd;
@@ -659,7 +645,7 @@ static void on_accept(struct fk_ttrpc_server *s)
 			continue;
 		}
 		list_append(s, c);
-		c->deadline_ns = mono_ns() + s->timeout_ns;
+		c->deadline_ns = fk_mono_ns() + s->timeout_ns;
 		/* An allowed client's first request follows its connect at once: stay awake. */
 		s->served = true;
 		atomic_fetch_add(&s->n_conns, 1);
@@ -671,7 +657,7 @@ static void on_accept(struct fk_ttrpc_server *s)
 /* Drop every connection whose deadline passed; resume accepting after a pause. */
 static void expire(struct fk_ttrpc_server *s)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = fk_mono_ns();
 
 	while (s->head != NULL && s->head->deadline_ns <= now) {
 		struct conn *c = s->head;
@@ -694,7 +680,7 @@ static void expire(struct fk_ttrpc_server *s)
 /* ms until the next deadline, rounded up; -1 (sleep) when there is none. */
 static int wait_ms(const struct fk_ttrpc_server *s)
 {
-	uint64_t next = UINT64_MAX, now;
+	uint64_t next = UINT64_MAX;
 
 	if (s->head != NULL)
 		next = s->head->deadline_ns;
@@ -702,13 +688,7 @@ static int wait_ms(const struct fk_ttrpc_server *s)
 		next = s->accept_resume_ns;
 	if (s->hook_due_ns != 0 && s->hook_due_ns < next)
 		next = s->hook_due_ns;
-	if (next == UINT64_MAX)
-		return -1;
-	now = mono_ns();
-	if (next <= now)
-		return 0;
-	next = (next - now + 999999u) / 1000000u;
-	return next > INT_MAX ? INT_MAX : (int)next;
+	return fk_ms_until(next == UINT64_MAX ? 0 : next);
 }
 
 fusekey_status fk_ttrpc_server_run(struct fk_ttrpc_server *s)
@@ -721,7 +701,7 @@ fusekey_status fk_ttrpc_server_run(struct fk_ttrpc_server *s)
 	for (;;) {
 		bool stop = false;
 		int ms = wait_ms(s);
-		bool spinning = spin_until != 0 && mono_ns() < spin_until;
+		bool spinning = spin_until != 0 && fk_mono_ns() < spin_until;
 		int n = epoll_wait(s->epfd, evs, MAX_EVENTS, spinning ? 0 : ms);
 
 		if (n < 0) {
@@ -755,8 +735,8 @@ fusekey_status fk_ttrpc_server_run(struct fk_ttrpc_server *s)
 			s->served = false;
 			if (s->cfg.after_events != NULL)
 				s->hook_due_ns = s->cfg.after_events(s->cfg.after_arg);
-			spin_until = s->cfg.spin_us != 0 ? mono_ns() + s->cfg.spin_us * 1000ull : 0;
-		} else if (s->hook_due_ns != 0 && mono_ns() >= s->hook_due_ns) {
+			spin_until = s->cfg.spin_us != 0 ? fk_mono_ns() + s->cfg.spin_us * 1000ull : 0;
+		} else if (s->hook_due_ns != 0 && fk_mono_ns() >= s->hook_due_ns) {
 			s->hook_due_ns = s->cfg.after_events(s->cfg.after_arg);
 		}
 	}
@@ -877,6 +857,13 @@ fail:
 
 /* ---- listening socket ---- */
 
+static fusekey_status bind_status(int err)
+{
+	return err == EADDRINUSE ? FUSEKEY_ERR_EXISTS
+	       : err == EACCES	 ? FUSEKEY_ERR_PERMISSION
+				 : FUSEKEY_ERR_IO;
+}
+
 /* True when something accepts connections on the socket at path. */
 static bool socket_live(const struct sockaddr_un *sa)
 {
@@ -925,9 +912,7 @@ fusekey_status fk_ttrpc_listen_unix(const char *path, mode_t mode, int *fd)
 	if (s < 0)
 		goto out;
 	if (bind(s, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		st = errno == EADDRINUSE ? FUSEKEY_ERR_EXISTS
-		     : errno == EACCES	 ? FUSEKEY_ERR_PERMISSION
-					 : FUSEKEY_ERR_IO;
+		st = bind_status(errno);
 		goto out;
 	}
 	bound = true;
@@ -968,9 +953,7 @@ fusekey_status fk_ttrpc_listen_tcp(const char *spec, int *fd)
 	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
 		goto out;
 	if (bind(s, (const struct sockaddr *)&ss, sl) != 0) {
-		st = errno == EADDRINUSE ? FUSEKEY_ERR_EXISTS
-		     : errno == EACCES	 ? FUSEKEY_ERR_PERMISSION
-					 : FUSEKEY_ERR_IO;
+		st = bind_status(errno);
 		goto out;
 	}
 	if (listen(s, SOMAXCONN) != 0)

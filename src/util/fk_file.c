@@ -100,10 +100,7 @@ fusekey_status fk_file_read(const char *path, size_t max_len, uint8_t **out, siz
 
 void fk_file_free(uint8_t *buf, size_t len)
 {
-	if (buf == NULL)
-		return;
-	fk_wipe(buf, len);
-	free(buf);
+	fk_wipe_free(buf, len);
 }
 
 static fusekey_status write_all(int fd, const uint8_t *p, size_t len)
