@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,7 +62,7 @@ static const char help_text[] =
 	"  --allow-uid UID       accept connections only from this user (SO_PEERCRED)\n"
 	"  --allow-gid GID       ... or from this group (either matches when both given)\n"
 	"  --session-ttl-ms N    an opened session expires after N ms (default 5000)\n"
-	"  --max-sessions N      open sessions at once (default 1024)\n"
+	"  --max-sessions N      open sessions at once (default 1024, at most 65536)\n"
 	"  --max-connections N   connections at once (default 4096)\n"
 	"  --conn-timeout-ms N   drop a connection idle or slow for N ms (default 10000)\n"
 	"  --log FILE            append the JSON decision log here (default stderr)\n"
@@ -234,7 +232,6 @@ int main(int argc, char **argv)
 	struct fk_keyservice_config kcfg;
 	struct fk_ttrpc_server_config scfg;
 	struct fk_keyservice_stats stats;
-	struct rlimit no_core = {0, 0};
 	uint32_t ttl = 0, max_sessions = 0, max_conn = 0, conn_timeout = 0, id;
 	struct fk_policy_error perr;
 	struct fk_ttrpc_server *srv;
@@ -258,7 +255,8 @@ int main(int argc, char **argv)
 	if ((a.has[OPT_SESSION_TTL_MS] &&
 	     !parse_u32("session-ttl-ms", a.val[OPT_SESSION_TTL_MS], 1, 3600000, &ttl)) ||
 	    (a.has[OPT_MAX_SESSIONS] &&
-	     !parse_u32("max-sessions", a.val[OPT_MAX_SESSIONS], 1, 1000000, &max_sessions)) ||
+	     !parse_u32("max-sessions", a.val[OPT_MAX_SESSIONS], 1, FK_KEYSERVICE_MAX_SESSIONS,
+			&max_sessions)) ||
 	    (a.has[OPT_MAX_CONNECTIONS] &&
 	     !parse_u32("max-connections", a.val[OPT_MAX_CONNECTIONS], 1, 1000000, &max_conn)) ||
 	    (a.has[OPT_CONN_TIMEOUT_MS] &&
@@ -292,8 +290,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Keys live in this process: no core dumps, no ptrace by other users. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	cli_disable_core_dumps();
 	signal(SIGPIPE, SIG_IGN);
 
 	if (a.has[OPT_LOG_FILE]) {
@@ -337,12 +334,6 @@ int main(int argc, char **argv)
 	}
 	st = tcp ? fk_ttrpc_listen_tcp(a.val[OPT_SOCKET], &fd)
 		 : fk_ttrpc_listen_unix(a.val[OPT_SOCKET], 0660, &fd);
-	if (st == FUSEKEY_ERR_INVALID_PARAMETER && tcp) {
-		rc = cli_usage_err("fusekeyd", "--socket %s: a TCP address must be "
-					       "tcp:127.0.0.1:PORT or tcp:[::1]:PORT (loopback only)",
-				   a.val[OPT_SOCKET]);
-		goto out;
-	}
 	if (st != FUSEKEY_OK) {
 		rc = cli_fail(st, "cannot listen on the socket");
 		goto out;

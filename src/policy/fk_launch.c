@@ -2,6 +2,8 @@
 /* The launch-spec digest (canonical form in fk_launch.h and docs/policy.md). */
 #include "policy/fk_launch.h"
 
+#include "sgx/fk_sgx.h"
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,46 +28,67 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
+/* The one bound rule of both entry points: each string, and all of them together. */
+static bool within_bounds(const struct fk_buf *args, size_t nargs, const struct fk_buf *env,
+			  size_t nenv, struct fk_buf cwd)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
+	/* total <= (2 * 4096 + 1) * (64 KiB + 1): no overflow. */
+	size_t total = cwd.n;
+
+	if (nargs > FK_LAUNCH_MAX_ENTRIES || nenv > FK_LAUNCH_MAX_ENTRIES ||
+	    cwd.n > FK_LAUNCH_MAX_STRING)
+		return false;
+	for (size_t i = 0; i < nargs; i++) {
+		if (args[i].n > FK_LAUNCH_MAX_STRING)
+			return false;
+		total += args[i].n;
+	}
+	for (size_t i = 0; i < nenv; i++) {
+		if (env[i].n > FK_LAUNCH_MAX_STRING)
+			return false;
+		total += env[i].n;
+	}
+	return total <= FK_LAUNCH_MAX_TOTAL;
 }
 
 /*
- * Hash the canonical form of strings given as (pointer, length). The caller
- * checked the bounds. One part per length prefix and per string: nothing is
- * copied, and nparts is bounded by the entry limits (at most 16,389 parts).
+ * Hash the canonical form of strings given as (pointer, length), within the
+ * bounds (else INVALID_PARAMETER). One part per length prefix and per string:
+ * nothing is copied, and nparts is bounded by the entry limits (at most
+ * 16,389 parts).
  */
 static fusekey_status digest_bufs(const struct fk_buf *args, size_t nargs,
 				  const struct fk_buf *env, size_t nenv, struct fk_buf cwd,
 				  uint8_t digest[FK_LAUNCH_DIGEST_SIZE])
 {
 	size_t nparts = 1 + 1 + 2 * nargs + 1 + 2 * nenv + 2, k = 0, l = 0;
-	struct fk_buf *parts = calloc(nparts, sizeof(*parts));
-	uint8_t *lens = calloc(nargs + nenv + 3, 4);
-	fusekey_status st = FUSEKEY_ERR_NO_MEMORY;
+	struct fk_buf *parts = NULL;
+	uint8_t *lens = NULL;
+	fusekey_status st = FUSEKEY_ERR_INVALID_PARAMETER;
 
+	if (!within_bounds(args, nargs, env, nenv, cwd))
+		goto out;
+	st = FUSEKEY_ERR_NO_MEMORY;
+	parts = calloc(nparts, sizeof(*parts));
+	lens = calloc(nargs + nenv + 3, 4);
 	if (parts == NULL || lens == NULL)
 		goto out;
 	parts[k++] = (struct fk_buf){FK_LAUNCH_MAGIC, FK_LAUNCH_MAGIC_LEN};
-	put_le32(&lens[4 * l], (uint32_t)nargs);
+	fk_put_le32(&lens[4 * l], (uint32_t)nargs);
 	parts[k++] = (struct fk_buf){&lens[4 * l++], 4};
 	for (size_t i = 0; i < nargs; i++) {
-		put_le32(&lens[4 * l], (uint32_t)args[i].n);
+		fk_put_le32(&lens[4 * l], (uint32_t)args[i].n);
 		parts[k++] = (struct fk_buf){&lens[4 * l++], 4};
 		parts[k++] = args[i];
 	}
-	put_le32(&lens[4 * l], (uint32_t)nenv);
+	fk_put_le32(&lens[4 * l], (uint32_t)nenv);
 	parts[k++] = (struct fk_buf){&lens[4 * l++], 4};
 	for (size_t i = 0; i < nenv; i++) {
-		put_le32(&lens[4 * l], (uint32_t)env[i].n);
+		fk_put_le32(&lens[4 * l], (uint32_t)env[i].n);
 		parts[k++] = (struct fk_buf){&lens[4 * l++], 4};
 		parts[k++] = env[i];
 	}
-	put_le32(&lens[4 * l], (uint32_t)cwd.n);
+	fk_put_le32(&lens[4 * l], (uint32_t)cwd.n);
 	parts[k++] = (struct fk_buf){&lens[4 * l++], 4};
 	parts[k++] = cwd;
 	st = fk_sha256_parts(parts, k, digest);
@@ -82,7 +105,6 @@ fusekey_status fk_launch_digest_parts(const char *const *args, size_t nargs,
 				      uint8_t digest[FK_LAUNCH_DIGEST_SIZE])
 {
 	struct fk_buf *a = NULL, *e = NULL, c;
-	size_t total = 0;
 	fusekey_status st = FUSEKEY_ERR_INVALID_PARAMETER;
 
 	if (digest == NULL)
@@ -97,28 +119,21 @@ fusekey_status fk_launch_digest_parts(const char *const *args, size_t nargs,
 		st = FUSEKEY_ERR_NO_MEMORY;
 		goto out;
 	}
-	/* strnlen: a string without terminator within the bound is refused unread beyond it. */
+	/*
+	 * strnlen: a string without terminator within the bound is read no
+	 * further than one byte past it, and then refused by digest_bufs.
+	 */
 	for (size_t i = 0; i < nargs; i++) {
 		if (args[i] == NULL)
 			goto out;
 		a[i] = (struct fk_buf){args[i], strnlen(args[i], FK_LAUNCH_MAX_STRING + 1)};
-		total += a[i].n;
-		if (a[i].n > FK_LAUNCH_MAX_STRING)
-			goto out;
 	}
 	for (size_t i = 0; i < nenv; i++) {
 		if (env[i] == NULL)
 			goto out;
 		e[i] = (struct fk_buf){env[i], strnlen(env[i], FK_LAUNCH_MAX_STRING + 1)};
-		total += e[i].n;
-		if (e[i].n > FK_LAUNCH_MAX_STRING)
-			goto out;
 	}
 	c = (struct fk_buf){cwd, strnlen(cwd, FK_LAUNCH_MAX_STRING + 1)};
-	total += c.n;
-	/* total <= (2 * 4096 + 1) * (64 KiB + 1): no overflow. */
-	if (c.n > FK_LAUNCH_MAX_STRING || total > FK_LAUNCH_MAX_TOTAL)
-		goto out;
 	st = digest_bufs(a, nargs, e, nenv, c, digest);
 out:
 	free(a);
@@ -133,7 +148,7 @@ out:
  * Absent or null = no entries. Returns false with err set.
  */
 static bool get_list(const json_t *process, const char *name, struct fk_buf *bufs, size_t *n,
-		     size_t *total, char *err, size_t errlen)
+		     char *err, size_t errlen)
 {
 	const json_t *arr = json_object_get(process, name);
 	size_t i;
@@ -167,7 +182,6 @@ static bool get_list(const json_t *process, const char *name, struct fk_buf *buf
 			       name, i);
 			return false;
 		}
-		*total += bufs[i].n;
 	}
 	*n = json_array_size(arr);
 	return true;
@@ -178,7 +192,7 @@ fusekey_status fk_launch_digest_from_config(const uint8_t *json, size_t len,
 					    size_t errlen)
 {
 	struct fk_buf *a = NULL, *e = NULL, c;
-	size_t na = 0, ne = 0, total = 0;
+	size_t na = 0, ne = 0;
 	json_error_t jerr;
 	json_t *root = NULL;
 	const json_t *process, *cwd;
@@ -229,8 +243,8 @@ fusekey_status fk_launch_digest_from_config(const uint8_t *json, size_t len,
 		st = FUSEKEY_ERR_NO_MEMORY;
 		goto out;
 	}
-	if (!get_list(process, "args", a, &na, &total, err, errlen) ||
-	    !get_list(process, "env", e, &ne, &total, err, errlen))
+	if (!get_list(process, "args", a, &na, err, errlen) ||
+	    !get_list(process, "env", e, &ne, err, errlen))
 		goto out;
 	cwd = json_object_get(process, "cwd");
 	if (!json_is_string(cwd)) {
@@ -246,13 +260,6 @@ fusekey_status fk_launch_digest_from_config(const uint8_t *json, size_t len,
 	}
 	if (memchr(c.p, 0, c.n) != NULL) {
 		seterr(err, errlen, "process.cwd: contains a NUL character (\\u0000)");
-		goto out;
-	}
-	total += c.n;
-	/* Unreachable within the file bound; kept so both entry points share one rule. */
-	if (total > FK_LAUNCH_MAX_TOTAL) {
-		seterr(err, errlen, "process: strings longer than %u bytes together",
-		       FK_LAUNCH_MAX_TOTAL);
 		goto out;
 	}
 	st = digest_bufs(a, na, e, ne, c, digest);

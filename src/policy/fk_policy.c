@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "crypto/fk_crypto.h"
+#include "util/fk_file.h"
 #include "util/fk_hex.h"
 
 /* ---- the loaded policy ---- */
@@ -737,31 +738,15 @@ fusekey_status fk_policy_load_file(const char *path, struct fk_policy **out,
 		st = FUSEKEY_ERR_FORMAT;
 		goto out;
 	}
-	/* One byte more than allowed: a file that grew since fstat is still refused. */
-	buf = malloc(FK_POLICY_MAX_FILE + 1);
-	if (buf == NULL) {
+	st = fk_file_read_fd(fd, FK_POLICY_MAX_FILE, &buf, &len);
+	if (st == FUSEKEY_ERR_FORMAT)
+		file_error(err, path, 0, "larger than %u bytes", FK_POLICY_MAX_FILE);
+	else if (st == FUSEKEY_ERR_NO_MEMORY)
 		file_error(err, path, 0, "out of memory");
-		st = FUSEKEY_ERR_NO_MEMORY;
+	else if (st != FUSEKEY_OK)
+		file_error(err, path, 0, "cannot read: %s", fusekey_status_str(st));
+	if (st != FUSEKEY_OK)
 		goto out;
-	}
-	for (;;) {
-		ssize_t k = read(fd, buf + len, FK_POLICY_MAX_FILE + 1 - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			file_error(err, path, 0, "cannot read: %s", strerror(errno));
-			st = FUSEKEY_ERR_IO;
-			goto out;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-		if (len > FK_POLICY_MAX_FILE) {
-			file_error(err, path, 0, "larger than %u bytes", FK_POLICY_MAX_FILE);
-			st = FUSEKEY_ERR_FORMAT;
-			goto out;
-		}
-	}
 	st = fk_policy_parse(buf, len, path, out, err);
 out:
 	free(buf);

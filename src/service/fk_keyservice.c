@@ -44,7 +44,6 @@ struct fk_keyservice {
 	size_t sessions_bytes;
 	struct key_entry *keys;   /* fk_secmem: cfg.max_keys */
 	size_t keys_bytes;
-	bool locked;
 	struct fk_dh_ephemeral *ready;   /* fk_secmem: the next Open's key pair */
 	size_t next_free;                /* where the search for a free slot starts */
 	uint64_t next_expiry_ns;         /* no session expires before this (0: none open) */
@@ -490,8 +489,7 @@ fusekey_status fk_keyservice_new(const struct fk_keyservice_config *cfg,
 		fk_keyservice_free(ks);
 		return FUSEKEY_ERR_NO_MEMORY;
 	}
-	ks->locked = l1 && l2 && l3;
-	ks->stats.memory_locked = ks->locked;
+	ks->stats.memory_locked = l1 && l2 && l3;
 	ks->methods[0] = (struct fk_ttrpc_method){FK_KEYSERVICE_NAME, "Open", handle_open, ks};
 	ks->methods[1] =
 		(struct fk_ttrpc_method){FK_KEYSERVICE_NAME, "Exchange", handle_exchange, ks};

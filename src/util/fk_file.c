@@ -39,8 +39,6 @@ fusekey_status fk_file_read_at(int dirfd, const char *name, size_t max_len, uint
 			       size_t *out_len)
 {
 	fusekey_status st = FUSEKEY_ERR_IO;
-	uint8_t *buf = NULL;
-	size_t got = 0;
 	struct stat sb;
 	int fd;
 
@@ -60,12 +58,24 @@ fusekey_status fk_file_read_at(int dirfd, const char *name, size_t max_len, uint
 		st = FUSEKEY_ERR_FORMAT;
 		goto out;
 	}
+	st = fk_file_read_fd(fd, max_len, out, out_len);
+out:
+	close(fd);
+	return st;
+}
+
+fusekey_status fk_file_read_fd(int fd, size_t max_len, uint8_t **out, size_t *out_len)
+{
+	fusekey_status st;
+	uint8_t *buf;
+	size_t got = 0;
+
+	*out = NULL;
+	*out_len = 0;
 	/* Read up to max_len + 1 so a file that grew after fstat is still refused. */
 	buf = malloc(max_len + 1);
-	if (buf == NULL) {
-		st = FUSEKEY_ERR_NO_MEMORY;
-		goto out;
-	}
+	if (buf == NULL)
+		return FUSEKEY_ERR_NO_MEMORY;
 	for (;;) {
 		ssize_t n = read(fd, buf + got, max_len + 1 - got);
 		if (n < 0 && errno == EINTR)
@@ -84,12 +94,9 @@ fusekey_status fk_file_read_at(int dirfd, const char *name, size_t max_len, uint
 	}
 	*out = buf;
 	*out_len = got;
-	buf = NULL;
-	st = FUSEKEY_OK;
+	return FUSEKEY_OK;
 out:
-	if (buf != NULL)
-		fk_file_free(buf, got);
-	close(fd);
+	fk_file_free(buf, got);
 	return st;
 }
 

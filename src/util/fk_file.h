@@ -27,6 +27,15 @@ fusekey_status fk_file_read(const char *path, size_t max_len, uint8_t **out, siz
 void fk_file_free(uint8_t *buf, size_t len);
 
 /*
+ * The rest of an open file, at most max_len bytes (a file that grows past it
+ * while being read is refused with FUSEKEY_ERR_FORMAT, never truncated), into
+ * a new buffer (fk_file_free). For callers that opened and checked the file
+ * themselves; fk_file_read does all of it.
+ */
+fusekey_status fk_file_read_fd(int fd, size_t max_len, uint8_t **out, size_t *out_len)
+	__attribute__((warn_unused_result));
+
+/*
  * Atomically create or replace `path` with `len` bytes, file mode `mode`.
  * Without `overwrite`, an existing path gives FUSEKEY_ERR_EXISTS and is left
  * untouched. A symlink at `path` is refused in any case.
