@@ -122,7 +122,8 @@ bool fk_bundle_exists(const char *bundle, const char *cid, const char *name)
 	return found;
 }
 
-const char *const fk_bundle_key_names[] = {
+/* Every key file a method leaves, NULL-terminated (one container, one key). */
+static const char *const fk_bundle_key_names[] = {
 	FK_BUNDLE_SEALED_NAME,
 	FK_BUNDLE_DERIVE_NAME,
 	FK_BUNDLE_LA_NAME,

@@ -30,9 +30,6 @@
 #define FK_BUNDLE_DERIVE_NAME "derive.json"
 #define FK_BUNDLE_LA_NAME "key.la" /* la: the key sealed to the agent itself, for fusekeyd */
 
-/* Every key file a method leaves, NULL-terminated (one container, one key). */
-extern const char *const fk_bundle_key_names[];
-
 /* 1..128 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
 bool fk_container_id_valid(const char *cid);
 
@@ -57,14 +54,14 @@ fusekey_status fk_bundle_remove(const char *bundle, const char *cid, const char 
 	__attribute__((warn_unused_result));
 
 /*
- * Remove every key file of fk_bundle_key_names except those in keep
+ * Remove every key file a method leaves (key.sealed, derive.json, key.la) except those in keep
  * (NULL-terminated): force replacing a key of another method.
  */
 fusekey_status fk_bundle_remove_others(const char *bundle, const char *cid,
 				       const char *const *keep)
 	__attribute__((warn_unused_result));
 
-/* True if any key file of fk_bundle_key_names exists for cid. */
+/* True if any key file a method leaves exists for cid. */
 bool fk_bundle_has_key(const char *bundle, const char *cid);
 
 /*

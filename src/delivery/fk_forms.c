@@ -182,7 +182,6 @@ static bool mount_dir_ok(const char *dir, size_t *len)
 	return true;
 }
 
-/* Append n bytes at *pos (the caller has checked that they fit). */
 /*
  * "<name0>=<dir0>,<name1>=<dir1>,...,key=<key string>": Occlum's k=v mount
  * options (platforms.md §1.3). Every directory is checked by mount_dir_ok.
@@ -196,7 +195,7 @@ static fusekey_status mount_options(const uint8_t *key, size_t len, const char *
 	size_t need = (sizeof(k_key) - 1) + FK_OCCLUM_KEY_STRING_LEN + 1, pos = 0;
 	fusekey_status st;
 
-	if (out == NULL || cap == 0)
+	if (out == NULL || cap == 0 || n > sizeof(dlen) / sizeof(dlen[0]))
 		return FUSEKEY_ERR_INVALID_PARAMETER;
 	for (size_t i = 0; i < n; i++) {
 		if (!mount_dir_ok(dirs[i], &dlen[i])) {

@@ -95,20 +95,17 @@ fusekey_status fk_la_open(struct fk_ttrpc_client *c, int64_t timeout_ns, struct 
 			  uint8_t sid[FK_KEYSERVICE_SESSION_ID_SIZE], struct fk_dh_msg1 *msg1,
 			  char *why, size_t why_len)
 {
-	Fusekey__V1__OpenRequest req = FUSEKEY__V1__OPEN_REQUEST__INIT;
 	Fusekey__V1__OpenResponse *resp = NULL;
 	struct fk_ttrpc_result res;
 	struct fk_dh_ephemeral eph;
-	uint8_t body[8];
-	size_t body_len = fusekey__v1__open_request__pack(&req, body);
 	uint32_t id = 0;
 	uint64_t start = fk_mono_ns();
 	fusekey_status st;
 
 	memset(&res, 0, sizeof(res));
 	memset(&eph, 0, sizeof(eph));
-	st = fk_ttrpc_client_send(c, FK_KEYSERVICE_NAME, "Open", body, body_len, NULL, 0,
-				  timeout_ns, &id);
+	/* OpenRequest has no fields: its encoding is empty. */
+	st = fk_ttrpc_client_send(c, FK_KEYSERVICE_NAME, "Open", NULL, 0, NULL, 0, timeout_ns, &id);
 	if (st != FUSEKEY_OK)
 		goto out;
 	/*

@@ -339,6 +339,21 @@ out:
 /* ---- responder: msg2 -> msg3 ---- */
 
 /*
+ * LAv1: the peer's report_data begins with SHA-256(own g || peer g), the
+ * transcript as the peer saw it (g_a || g_b in msg2, g_b || g_a in msg3).
+ */
+static fusekey_status lav1_transcript_check(const struct fk_dh_session *s, const uint8_t *rd)
+{
+	uint8_t h[FK_SHA256_SIZE];
+	struct fk_buf parts[2] = {{s->g_own, FK_DH_PUB_SIZE}, {s->g_peer, FK_DH_PUB_SIZE}};
+	fusekey_status st = fk_sha256_parts(parts, 2, h);
+
+	if (st == FUSEKEY_OK && !fk_ct_equal(h, rd, sizeof(h)))
+		st = FUSEKEY_ERR_HANDSHAKE;
+	return st;
+}
+
+/*
  * LAv1 msg2 (sgx.md §8.5 step 4): KDF id, CMAC(SMK, report), the report
  * targets us, report_data = SHA-256(g_a || g_b). *kdf_wrong tells the caller
  * the KDF id was not ours (the SDK then reports KDF_MISMATCH).
@@ -346,7 +361,7 @@ out:
 static fusekey_status check_msg2_lav1(struct fk_dh_session *s, struct fk_platform *p,
 				      const struct fk_dh_msg2 *msg2, bool *kdf_wrong)
 {
-	uint8_t mac[FK_CMAC_SIZE], h[FK_SHA256_SIZE];
+	uint8_t mac[FK_CMAC_SIZE];
 	const uint8_t *rd = msg2->report.body.report_data;
 	fusekey_status st;
 
@@ -363,11 +378,7 @@ static fusekey_status check_msg2_lav1(struct fk_dh_session *s, struct fk_platfor
 		return FUSEKEY_ERR_HANDSHAKE;
 	if (fk_platform_verify_report(p, &msg2->report) != FUSEKEY_OK)
 		return FUSEKEY_ERR_HANDSHAKE;
-	struct fk_buf parts[2] = {{s->g_own, FK_DH_PUB_SIZE}, {s->g_peer, FK_DH_PUB_SIZE}};
-	st = fk_sha256_parts(parts, 2, h);
-	if (st != FUSEKEY_OK)
-		return st;
-	return fk_ct_equal(h, rd, sizeof(h)) ? FUSEKEY_OK : FUSEKEY_ERR_HANDSHAKE;
+	return lav1_transcript_check(s, rd);
 }
 
 /*
@@ -499,7 +510,7 @@ fusekey_status fk_dh_initiator_proc_msg3_as(struct fk_dh_session *s, struct fk_p
 					    size_t msg3_len)
 {
 	const struct fk_dh_msg3 *m3 = (const struct fk_dh_msg3 *)(const void *)msg3;
-	uint8_t mac[FK_CMAC_SIZE], h[FK_SHA256_SIZE];
+	uint8_t mac[FK_CMAC_SIZE];
 	fusekey_status st = FUSEKEY_ERR_HANDSHAKE;
 
 	if (s == NULL)
@@ -527,11 +538,7 @@ fusekey_status fk_dh_initiator_proc_msg3_as(struct fk_dh_session *s, struct fk_p
 		if (!fk_ct_equal(mac, m3->cmac, sizeof(mac)) ||
 		    fk_platform_verify_report(p, &m3->report) != FUSEKEY_OK)
 			goto out;
-		struct fk_buf parts[2] = {{s->g_own, FK_DH_PUB_SIZE}, {s->g_peer, FK_DH_PUB_SIZE}};
-		st = fk_sha256_parts(parts, 2, h);
-		if (st != FUSEKEY_OK)
-			goto out;
-		st = fk_ct_equal(h, rd, sizeof(h)) ? FUSEKEY_OK : FUSEKEY_ERR_HANDSHAKE;
+		st = lav1_transcript_check(s, rd);
 	} else {
 		/* report_data = SHA-256(g_a || proto_spec) || zeros, the report, CMAC(props || g_a). */
 		uint8_t want[FK_SGX_REPORT_DATA_SIZE] = {0};
