@@ -494,3 +494,17 @@ void cli_restore_core_dumps(void)
 	if (have_saved_core)
 		(void)setrlimit(RLIMIT_CORE, &saved_core);
 }
+
+const char *cli_printable(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s), show = n > 64 ? 64 : n;
+
+	if (len < 68) {
+		buf[0] = '\0';
+		return buf;
+	}
+	for (size_t i = 0; i < show; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	memcpy(buf + show, n > show ? "..." : "", n > show ? 4 : 1);
+	return buf;
+}

@@ -200,6 +200,12 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts
 void cli_disable_core_dumps(void);
 void cli_restore_core_dumps(void);
 
+/*
+ * s for an error message: at most 64 characters, anything not printable
+ * ASCII as '?', "..." when cut. buf holds at least 68 bytes (else empty).
+ */
+const char *cli_printable(const char *s, char *buf, size_t len);
+
 /* "fusekey: error: ...", then "try 'fusekey help CMD'"; returns CLI_EXIT_USAGE. */
 int cli_usage_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

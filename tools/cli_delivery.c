@@ -24,6 +24,7 @@
 #include "delivery/fk_api.h"
 #include "delivery/fk_bundle.h"
 #include "delivery/fk_forms.h"
+#include "platform/fk_gramine.h"
 #include "ttrpc/fk_ttrpc_addr.h"
 #include "policy/fk_launch.h"
 #include "util/fk_file.h"
@@ -78,21 +79,6 @@ static int help_or_usage(const char *topic, int rc)
 	return rc;
 }
 
-/* A user-given string for messages: at most 64 bytes shown, non-printable ones as '?'. */
-static const char *printable(const char *s, char *buf, size_t len)
-{
-	size_t n = strlen(s), show = n > 64 ? 64 : n;
-
-	if (len < 68) {
-		buf[0] = '\0';
-		return buf;
-	}
-	for (size_t i = 0; i < show; i++)
-		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	memcpy(buf + show, n > show ? "..." : "", n > show ? 4 : 1);
-	return buf;
-}
-
 static const char *method_name(fusekey_method m)
 {
 	switch (m) {
@@ -129,20 +115,6 @@ static bool mount_dir_ok(const char *d)
 }
 
 /* Gramine key names: 1..64 of [A-Za-z0-9_.-], not starting with '.' or '_'. */
-static bool key_name_ok(const char *n)
-{
-	size_t len = strlen(n);
-
-	if (len == 0 || len > 64 || n[0] == '.' || n[0] == '_')
-		return false;
-	for (const char *c = n; *c != '\0'; c++) {
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-'))
-			return false;
-	}
-	return true;
-}
-
 static int parse_dest(const char *cmd, const struct cli_args *a, struct output *o)
 {
 	int n = (int)a->has[OPT_OUT] + (int)a->has[OPT_STDOUT] + (int)a->has[OPT_FD];
@@ -194,12 +166,12 @@ static int parse_form_options(const char *cmd, const struct cli_args *a, struct 
 			return cli_usage_err(cmd, "--format gramine needs --key-name NAME: the "
 						  "key name the manifest declares (an encrypted "
 						  "mount's key_name, or fs.insecure__keys)");
-		if (!key_name_ok(a->val[OPT_KEY_NAME]))
+		if (!fk_gramine_key_name_ok(a->val[OPT_KEY_NAME]))
 			return cli_usage_err(cmd,
 					     "--key-name '%s' is not a Gramine key name: 1 to 64 "
 					     "of A-Z a-z 0-9 _ . -, not starting with '.' or '_' "
 					     "('_' names are Gramine's own)",
-					     printable(a->val[OPT_KEY_NAME], pb, sizeof(pb)));
+					     cli_printable(a->val[OPT_KEY_NAME], pb, sizeof(pb)));
 		o->key_name = a->val[OPT_KEY_NAME];
 		/* The same root as the Gramine platform's (--gramine-dir, FUSEKEY_GRAMINE_DIR). */
 		if (a->has[OPT_GRAMINE_DIR] && a->val[OPT_GRAMINE_DIR][0] == '\0')
@@ -226,7 +198,7 @@ static int parse_form_options(const char *cmd, const struct cli_args *a, struct 
 		o->upperdir = a->val[OPT_UPPERDIR];
 	} else {
 		return cli_usage_err(cmd, "--mount-type must be sefs or unionfs, got '%s'",
-				     printable(a->val[OPT_MOUNT_TYPE], pb, sizeof(pb)));
+				     cli_printable(a->val[OPT_MOUNT_TYPE], pb, sizeof(pb)));
 	}
 	if ((o->dir != NULL && !mount_dir_ok(o->dir)) ||
 	    (o->lowerdir != NULL && !mount_dir_ok(o->lowerdir)) ||
@@ -255,7 +227,7 @@ static int parse_output(const char *cmd, const struct cli_args *a, bool is_get, 
 			return cli_usage_err(cmd,
 					     "--format must be raw, hex, occlum, occlum-mount or "
 					     "gramine, got '%s'",
-					     printable(a->val[OPT_FORMAT], pb, sizeof(pb)));
+					     cli_printable(a->val[OPT_FORMAT], pb, sizeof(pb)));
 		}
 		o->form = (enum form)i;
 	}
@@ -386,7 +358,7 @@ static int parse_request(const char *cmd, const struct cli_args *a, bool is_get,
 				     "container id '%s' is not valid: 1 to %u characters of "
 				     "A-Z a-z 0-9 _ . -, not starting with '.' or '-' (it "
 				     "becomes a directory name in the bundle)",
-				     printable(r->cid, pb, sizeof(pb)), FUSEKEY_CONTAINER_ID_MAX);
+				     cli_printable(r->cid, pb, sizeof(pb)), FUSEKEY_CONTAINER_ID_MAX);
 	if (!a->has[OPT_BUNDLE] || a->val[OPT_BUNDLE][0] == '\0')
 		return cli_usage_err(cmd, "--bundle DIR is required: the container's bundle "
 					  "directory, shared by the agent and the app");
@@ -406,7 +378,7 @@ static int parse_request(const char *cmd, const struct cli_args *a, bool is_get,
 		else
 			return cli_usage_err(cmd, "--method must be %s, got '%s'",
 					     is_get ? "auto, seal, derive or la" : "seal, derive or la",
-					     printable(m, pb, sizeof(pb)));
+					     cli_printable(m, pb, sizeof(pb)));
 	}
 	if (is_get) {
 		rc = parse_la(cmd, a, r);
@@ -419,12 +391,12 @@ static int parse_request(const char *cmd, const struct cli_args *a, bool is_get,
 				     "--policy: unknown word '%s' (use mrsigner, mrenclave, "
 				     "noisvprodid, configid, familyid, extprodid, kss, "
 				     "separated by commas)",
-				     printable(bad, pb, sizeof(pb)));
+				     cli_printable(bad, pb, sizeof(pb)));
 	r->key_len = FUSEKEY_KEY_SIZE;
 	if (a->has[OPT_KEY_LEN]) {
 		if (!cli_parse_uint(a->val[OPT_KEY_LEN], 64, &v) || (v != 16 && v != 32))
 			return cli_usage_err(cmd, "--key-len must be 16 or 32 (bytes), got '%s'",
-					     printable(a->val[OPT_KEY_LEN], pb, sizeof(pb)));
+					     cli_printable(a->val[OPT_KEY_LEN], pb, sizeof(pb)));
 		r->key_len = (size_t)v;
 	}
 	r->force = a->has[OPT_FORCE];

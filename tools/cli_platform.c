@@ -171,17 +171,31 @@ static const char *libos_name(const char *name)
 	return name;
 }
 
-/* The detection lines, each indented, to stderr after an error. */
-static void why_to_stderr(const struct cli_selection *sel)
+/*
+ * The detection's lines one by one: *line starts the next one (NULL or ""
+ * at the end), *n gets its length. False when there is none left.
+ */
+static bool next_why(const char **line, const char **start, int *n)
 {
-	const char *line = sel->det.why;
+	const char *nl;
 
-	while (line != NULL && *line != '\0') {
-		const char *nl = strchr(line, '\n');
-		int n = nl != NULL ? (int)(nl - line) : (int)strlen(line);
-		fprintf(stderr, "fusekey:   %.*s\n", n, line);
-		line = nl != NULL ? nl + 1 : NULL;
-	}
+	if (*line == NULL || **line == '\0')
+		return false;
+	nl = strchr(*line, '\n');
+	*start = *line;
+	*n = nl != NULL ? (int)(nl - *line) : (int)strlen(*line);
+	*line = nl != NULL ? nl + 1 : NULL;
+	return true;
+}
+
+/* Each detection line, after indent, to f. */
+static void print_why(FILE *f, const char *indent, const struct cli_selection *sel)
+{
+	const char *line = sel->det.why, *start;
+	int n;
+
+	while (next_why(&line, &start, &n))
+		fprintf(f, "%s%.*s\n", indent, n, start);
 }
 
 /* Detection found nothing (or the explicit backend did not answer): exit 3. */
@@ -195,7 +209,7 @@ static int no_platform(const struct cli_selection *sel)
 		cli_err("no SGX platform: %s (%s %s) is not available here:",
 			libos_name(fk_platform_kind_name(sel->kind)), sel->requested_by,
 			fk_platform_kind_name(sel->kind));
-	why_to_stderr(sel);
+	print_why(stderr, "fusekey:   ", sel);
 	fprintf(stderr,
 		"fusekey: run inside a Gramine or Occlum enclave (or point --gramine-dir / "
 		"--occlum-device at its files), or pass --platform sim (or set "
@@ -226,14 +240,11 @@ int cli_platform_select(const char *cmd, const struct cli_args *a, bool probe,
 		sel->requested_by = "FUSEKEY_PLATFORM";
 	}
 	if (name != NULL && !fk_platform_kind_parse(name, &sel->kind)) {
-		char pb[40];
-		snprintf(pb, sizeof(pb), "%.32s%s", name, strlen(name) > 32 ? "..." : "");
-		for (char *c = pb; *c != '\0'; c++)
-			*c = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
+		char pb[68];
 		return cli_usage_err(cmd,
 				     "unknown platform '%s' (%s): use auto (the default: Gramine, "
 				     "then Occlum), gramine, occlum, or sim (the emulated platform)",
-				     pb, sel->requested_by);
+				     cli_printable(name, pb, sizeof(pb)), sel->requested_by);
 	}
 	sel->gramine_dir = cli_gramine_dir(a);
 	sel->occlum_device = env_or(a, OPT_OCCLUM_DEVICE, "FUSEKEY_OCCLUM_DEVICE");
@@ -264,24 +275,17 @@ static const char *sim_why =
 
 void cli_selection_print(FILE *f, const struct cli_selection *sel)
 {
-	const char *line = sel->det.why;
-
 	fprintf(f, "requested: %s (%s)\n", fk_platform_kind_name(sel->kind), sel->requested_by);
 	fprintf(f, "detection:\n");
 	if (sel->kind == FK_PLATFORM_SIM) {
 		fprintf(f, "  %s\n", sim_why);
 		return;
 	}
-	if (!sel->probed || line[0] == '\0') {
+	if (!sel->probed || sel->det.why[0] == '\0') {
 		fprintf(f, "  (not run)\n");
 		return;
 	}
-	while (line != NULL && *line != '\0') {
-		const char *nl = strchr(line, '\n');
-		int n = nl != NULL ? (int)(nl - line) : (int)strlen(line);
-		fprintf(f, "  %.*s\n", n, line);
-		line = nl != NULL ? nl + 1 : NULL;
-	}
+	print_why(f, "  ", sel);
 }
 
 json_t *cli_selection_json(const struct cli_selection *sel)
@@ -297,12 +301,10 @@ json_t *cli_selection_json(const struct cli_selection *sel)
 	if (sel->kind == FK_PLATFORM_SIM) {
 		json_array_append_new(why, json_string(sim_why));
 	} else {
-		while (sel->probed && line != NULL && *line != '\0') {
-			const char *nl = strchr(line, '\n');
-			size_t n = nl != NULL ? (size_t)(nl - line) : strlen(line);
-			json_array_append_new(why, json_stringn(line, n));
-			line = nl != NULL ? nl + 1 : NULL;
-		}
+		const char *start;
+		int n;
+		while (sel->probed && next_why(&line, &start, &n))
+			json_array_append_new(why, json_stringn(start, (size_t)n));
 	}
 	json_object_set_new(o, "requested", json_string(fk_platform_kind_name(sel->kind)));
 	json_object_set_new(o, "requested_by", json_string(sel->requested_by));
@@ -363,7 +365,6 @@ static int open_sim(const char *cmd, const struct cli_args *a, enum cli_enclave_
 		goto out;
 	}
 	out->name = out->p->ops->name;
-	out->have_enclave = true;
 out:
 	fk_sim_state_clear(&st);
 	return rc;
@@ -386,7 +387,7 @@ static int open_real(const char *cmd, const struct launch *l, struct cli_platfor
 	if (s != FUSEKEY_OK) {
 		cli_err("%s is there, but opening it as the enclave failed: %s:",
 			libos_name(fk_platform_kind_name(sel->det.kind)), fusekey_status_str(s));
-		why_to_stderr(sel);
+		print_why(stderr, "fusekey:   ", sel);
 		out->p = NULL;
 		return s == FUSEKEY_ERR_NO_PLATFORM ? CLI_EXIT_NO_PLATFORM : cli_exit_for_status(s);
 	}
@@ -395,8 +396,12 @@ static int open_real(const char *cmd, const struct launch *l, struct cli_platfor
 	out->emulated = out->p->emulated;
 	out->enclave_path = strcmp(out->name, "gramine") == 0 ? "this Gramine enclave"
 							       : "this Occlum enclave";
-	/* The enclave is the one we run in: a SIGSTRUCT or launch parameters would
-	 * describe another one, and the hardware would not use them. */
+	/*
+	 * The enclave is the one we run in: a SIGSTRUCT or launch parameters would
+	 * describe another one, and the hardware would not use them. Checked after
+	 * detection, so that a missing platform is reported as such (with the hint
+	 * to pass --platform sim) rather than as a usage error.
+	 */
 	if (l->enclave != NULL || l->config_given) {
 		fk_platform_destroy(out->p);
 		out->p = NULL;
@@ -430,8 +435,10 @@ int cli_platform_open(const char *cmd, const struct cli_args *a, enum cli_enclav
 		return rc;
 	/* The identity as the platform reports it (through the backend in use). */
 	s = fk_platform_identity(out->p, &out->id);
-	if (s != FUSEKEY_OK)
+	if (s != FUSEKEY_OK) {
+		cli_platform_close(out); /* wipes the platform: nothing of it outlives the failure */
 		return cli_fail(s, "reading the enclave's identity");
+	}
 	out->have_enclave = true;
 	return CLI_EXIT_OK;
 }

@@ -266,7 +266,7 @@ fusekey_status fk_form_gramine_install(const char *dir, const char *name, const 
 	int k;
 
 	if (dir == NULL)
-		dir = FK_GRAMINE_ATTESTATION_DIR;
+		dir = FK_GRAMINE_ROOT;
 	if (key == NULL || len != FK_OCCLUM_KEY_LEN || dir[0] == '\0' ||
 	    !fk_gramine_key_name_ok(name))
 		return FUSEKEY_ERR_INVALID_PARAMETER;

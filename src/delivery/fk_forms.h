@@ -28,7 +28,6 @@ enum {
 	FK_OCCLUM_KEY_LEN = 16,
 	FK_OCCLUM_KEY_STRING_LEN = 47, /* without the NUL */
 };
-#define FK_GRAMINE_ATTESTATION_DIR "/dev/attestation"
 
 /* cap >= 2 * len + 1. */
 fusekey_status fk_form_hex(const uint8_t *key, size_t len, char *out, size_t cap)

@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,20 +86,6 @@ static const struct fk_platform_ops gramine_ops;
 static struct gramine *gramine_of(struct fk_platform *p)
 {
 	return (struct gramine *)p;
-}
-
-/* One line to why (may be NULL / 0). */
-static void say(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || why_len == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
 }
 
 /* ---- the real io: POSIX files below the root directory, ENCLU ---- */
@@ -310,6 +295,18 @@ static const char *errno_text(int e)
 	}
 }
 
+/* "<prefix><root>/my_target_info: <what errno e means>" to why. */
+static void say_errno(char *why, size_t why_len, const char *prefix, const char *root, int e)
+{
+	const char *text = errno_text(e);
+
+	if (text != NULL)
+		fk_platform_say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": %s", prefix, root, text);
+	else
+		fk_platform_say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": error %d", prefix, root,
+				e);
+}
+
 /*
  * Read <name>/my_target_info through io (up to 513 bytes: exactly 512 is
  * Gramine's) into ti when non-NULL; true when it gave 512. why says what was
@@ -320,22 +317,17 @@ static bool target_info_file(const struct fk_gramine_io *io, const char *name, c
 {
 	uint8_t buf[FK_SGX_TARGET_INFO_SIZE + 1u];
 	size_t got = 0;
-	const char *text;
 	int err;
 	bool ok = false;
 
 	err = pf_read(io, F_MY_TARGET_INFO, buf, sizeof(buf), &got);
 	if (err < 0) {
-		text = errno_text(-err);
-		if (text != NULL)
-			say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": %s", prefix, name, text);
-		else
-			say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": error %d", prefix, name, -err);
+		say_errno(why, why_len, prefix, name, -err);
 	} else if (got > FK_SGX_TARGET_INFO_SIZE) {
-		say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": read more than %d bytes, want %d",
+		fk_platform_say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": read more than %d bytes, want %d",
 		    prefix, name, FK_SGX_TARGET_INFO_SIZE, FK_SGX_TARGET_INFO_SIZE);
 	} else if (got != FK_SGX_TARGET_INFO_SIZE) {
-		say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": read %zu bytes, want %d", prefix, name,
+		fk_platform_say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": read %zu bytes, want %d", prefix, name,
 		    got, FK_SGX_TARGET_INFO_SIZE);
 	} else {
 		if (ti != NULL)
@@ -355,17 +347,12 @@ static bool real_target_info_file(const char *root, const char *prefix, char *wh
 {
 	struct real_ctx rc;
 	struct fk_gramine_io io;
-	const char *text;
 	bool ok;
 	int err;
 
 	err = real_ctx_open(&rc, root);
 	if (err < 0) {
-		text = errno_text(-err);
-		if (text != NULL)
-			say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": %s", prefix, root, text);
-		else
-			say(why, why_len, "%s%s/" F_MY_TARGET_INFO ": error %d", prefix, root, -err);
+		say_errno(why, why_len, prefix, root, -err);
 		return false;
 	}
 	real_io(&io, &rc);
@@ -383,11 +370,11 @@ static bool real_target_info_file(const char *root, const char *prefix, char *wh
 static bool real_enclu_usable(char *why, size_t why_len)
 {
 	if (!fk_enclu_available()) {
-		say(why, why_len, "this build cannot execute ENCLU (Gramine's SGX needs x86-64)");
+		fk_platform_say(why, why_len, "this build cannot execute ENCLU (Gramine's SGX needs x86-64)");
 		return false;
 	}
 	if (access(FK_GRAMINE_ROOT, F_OK) != 0 && errno == ENOENT) {
-		say(why, why_len, "not inside Gramine: " FK_GRAMINE_ROOT " is missing");
+		fk_platform_say(why, why_len, "not inside Gramine: " FK_GRAMINE_ROOT " is missing");
 		return false;
 	}
 	return real_target_info_file(FK_GRAMINE_ROOT, "not inside Gramine: ", why, why_len);
@@ -464,12 +451,6 @@ static fusekey_status gr_create_report(struct fk_platform *p,
 	return st;
 }
 
-/* EGETKEY's operands must be aligned (SDM EGETKEY: #GP otherwise). */
-static bool aligned(const void *ptr, uintptr_t a)
-{
-	return ((uintptr_t)ptr & (a - 1u)) == 0;
-}
-
 /*
  * Verify a report made for us (sgx.md §4): EGETKEY{REPORT, key_id =
  * report.key_id, everything else 0}, AES-128-CMAC over body[0,384), constant
@@ -486,8 +467,7 @@ static fusekey_status gr_verify_report(struct fk_platform *p, const struct fk_sg
 	memset(&req, 0, sizeof(req));
 	memset(key, 0, sizeof(key));
 	memset(mac, 0, sizeof(mac));
-	if (!aligned(&req, 512) || !aligned(key, 16))
-		goto out;
+	/* _Alignas above: EGETKEY's operands must be aligned (SDM EGETKEY: #GP otherwise). */
 	fk_put_le16(req.key_name, FK_SGX_KEYNAME_REPORT);
 	memcpy(req.key_id, report->key_id, sizeof(req.key_id));
 	if (g->io.egetkey(g->io.ctx, &req, key) != EGETKEY_OK)
@@ -537,11 +517,7 @@ static fusekey_status gr_get_key(struct fk_platform *p, const struct fk_sgx_key_
 
 	memset(akey, 0, sizeof(akey));
 	fk_wipe(key, FK_SGX_KEY_SIZE);
-	areq = *req;
-	if (!aligned(&areq, 512) || !aligned(akey, 16)) {
-		st = FUSEKEY_ERR_UNEXPECTED;
-		goto out;
-	}
+	areq = *req; /* aligned as EGETKEY needs (_Alignas above) */
 	st = fk_platform_check_key_request(&areq, &g->id);
 	if (st != FUSEKEY_OK)
 		goto out;
@@ -621,7 +597,7 @@ static fusekey_status load_self(struct gramine *g, const char *root, char *why, 
 		goto out;
 	st = pf_report(&g->io, &ti, rd, &self);
 	if (st != FUSEKEY_OK) {
-		say(why, why_len, "%s/" F_REPORT ": %s", root,
+		fk_platform_say(why, why_len, "%s/" F_REPORT ": %s", root,
 		    st == FUSEKEY_ERR_UNEXPECTED
 			    ? "the self report does not carry the report data just written"
 			    : "no self report (writing target_info / user_report_data or "
@@ -630,7 +606,7 @@ static fusekey_status load_self(struct gramine *g, const char *root, char *why, 
 		goto out;
 	}
 	if (gr_verify_report(&g->base, &self) != FUSEKEY_OK) {
-		say(why, why_len,
+		fk_platform_say(why, why_len,
 		    "%s: the self report does not verify (EGETKEY REPORT key + CMAC): these are "
 		    "not this enclave's Gramine attestation files",
 		    root);
@@ -640,7 +616,7 @@ static fusekey_status load_self(struct gramine *g, const char *root, char *why, 
 	fk_sgx_identity_from_report_body(&self.body, &id);
 	what = fk_platform_self_target_mismatch(&ti, &id);
 	if (what != NULL) {
-		say(why, why_len,
+		fk_platform_say(why, why_len,
 		    "%s: my_target_info and the verified self report describe different enclaves "
 		    "(%s)",
 		    root, what);
@@ -666,7 +642,7 @@ fusekey_status fk_gramine_platform_open(const char *root, const struct fk_gramin
 	fusekey_status st;
 	int err;
 
-	say(why, why_len, "%s", "");
+	fk_platform_say(why, why_len, "%s", "");
 	if (out != NULL)
 		*out = NULL;
 	if (out == NULL || (io != NULL && !io_complete(io))) {
@@ -674,7 +650,7 @@ fusekey_status fk_gramine_platform_open(const char *root, const struct fk_gramin
 		goto fail_io;
 	}
 	if (!root_copy(root, rootbuf)) {
-		say(why, why_len, "the attestation root is empty or longer than %u bytes",
+		fk_platform_say(why, why_len, "the attestation root is empty or longer than %u bytes",
 		    FK_GRAMINE_ROOT_MAX);
 		st = FUSEKEY_ERR_INVALID_PARAMETER;
 		goto fail_io;
@@ -695,12 +671,7 @@ fusekey_status fk_gramine_platform_open(const char *root, const struct fk_gramin
 	} else {
 		err = real_ctx_open(&g->real, rootbuf);
 		if (err < 0) {
-			const char *text = errno_text(-err);
-			if (text != NULL)
-				say(why, why_len, "%s/" F_MY_TARGET_INFO ": %s", rootbuf, text);
-			else
-				say(why, why_len, "%s/" F_MY_TARGET_INFO ": error %d", rootbuf,
-				    -err);
+			say_errno(why, why_len, "", rootbuf, -err);
 			gr_destroy(&g->base);
 			return FUSEKEY_ERR_NO_PLATFORM;
 		}
@@ -732,14 +703,14 @@ bool fk_gramine_probe(const char *root, const struct fk_gramine_io *io, char *wh
 	char rootbuf[FK_GRAMINE_ROOT_MAX + 1u];
 
 	if (!root_copy(root, rootbuf)) {
-		say(why, why_len, "the attestation root is empty or longer than %u bytes",
+		fk_platform_say(why, why_len, "the attestation root is empty or longer than %u bytes",
 		    FK_GRAMINE_ROOT_MAX);
 		return false;
 	}
 	if (io == NULL) {
 		/* The real io would need ENCLU once opened. */
 		if (!fk_enclu_available()) {
-			say(why, why_len,
+			fk_platform_say(why, why_len,
 			    "%s: not probed: this build cannot execute ENCLU (Gramine's SGX needs "
 			    "x86-64)",
 			    rootbuf);
@@ -749,7 +720,7 @@ bool fk_gramine_probe(const char *root, const struct fk_gramine_io *io, char *wh
 			return false;
 	} else {
 		if (!io_complete(io)) {
-			say(why, why_len, "incomplete io table");
+			fk_platform_say(why, why_len, "incomplete io table");
 			return false;
 		}
 		if (!target_info_file(io, rootbuf, "", NULL, why, why_len))
@@ -757,7 +728,7 @@ bool fk_gramine_probe(const char *root, const struct fk_gramine_io *io, char *wh
 	}
 	/* A file check only: what the files say is verified when the platform
 	 * opens (a self report through EGETKEY). */
-	say(why, why_len,
+	fk_platform_say(why, why_len,
 	    "%s/" F_MY_TARGET_INFO " answered with %d bytes (not verified until opened)", rootbuf,
 	    FK_SGX_TARGET_INFO_SIZE);
 	return true;

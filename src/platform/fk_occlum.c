@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,19 +451,6 @@ fail:
 	return st;
 }
 
-static void say(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || why_len == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-}
-
 bool fk_occlum_probe(const char *device, const struct fk_occlum_io *io, char *why, size_t why_len)
 {
 	_Alignas(512) struct fk_sgx_target_info ti;
@@ -472,33 +458,33 @@ bool fk_occlum_probe(const char *device, const struct fk_occlum_io *io, char *wh
 	const char *dev = device != NULL ? device : FK_OCCLUM_DEVICE;
 	int fd, rc;
 
-	say(why, why_len, "%s: not probed", dev);
+	fk_platform_say(why, why_len, "%s: not probed", dev);
 	if (io == NULL) {
 		real_io(&rio);
 		io = &rio;
 	} else if (!io_valid(io)) {
-		say(why, why_len, "%s: no device functions", dev);
+		fk_platform_say(why, why_len, "%s: no device functions", dev);
 		return false;
 	}
 	fd = io->open(io->ctx, dev);
 	if (fd < 0) {
 		if (fd == -ENOENT)
-			say(why, why_len, "%s: no such file", dev);
+			fk_platform_say(why, why_len, "%s: no such file", dev);
 		else if (fd == -NOT_A_CHAR_DEVICE && io->open == real_open)
-			say(why, why_len, "%s: not a character device (Occlum's /dev/sgx is one)",
+			fk_platform_say(why, why_len, "%s: not a character device (Occlum's /dev/sgx is one)",
 			    dev);
 		else
-			say(why, why_len, "%s: cannot open: %s", dev, strerror(-fd));
+			fk_platform_say(why, why_len, "%s: cannot open: %s", dev, strerror(-fd));
 		return false;
 	}
 	memset(&ti, 0, sizeof(ti));
 	rc = io->ioctl(io->ctx, fd, FK_OCCLUM_IOC_SELF_TARGET, &ti);
 	io->close(io->ctx, fd);
 	if (rc != 0) {
-		say(why, why_len, "%s: SELF_TARGET failed: %s", dev,
+		fk_platform_say(why, why_len, "%s: SELF_TARGET failed: %s", dev,
 		    rc < 0 ? strerror(-rc) : "not an errno");
 		return false;
 	}
-	say(why, why_len, "%s answered SELF_TARGET", dev);
+	fk_platform_say(why, why_len, "%s answered SELF_TARGET", dev);
 	return true;
 }

@@ -2,6 +2,8 @@
 /* Dispatch through the platform operations table, and checks shared by all platforms. */
 #include "platform/fk_platform.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #define OPS_OK(p, op) ((p) != NULL && (p)->ops != NULL && (p)->ops->op != NULL)
@@ -108,4 +110,15 @@ const char *fk_platform_self_target_mismatch(const struct fk_sgx_target_info *ti
 		what = "INIT flag";
 	FK_WIPE(want);
 	return what;
+}
+
+void fk_platform_say(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || why_len == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
 }

@@ -86,4 +86,8 @@ fusekey_status fk_platform_check_key_request(const struct fk_sgx_key_request *re
 const char *fk_platform_self_target_mismatch(const struct fk_sgx_target_info *ti,
 					     const struct fk_sgx_identity *id);
 
+/* One line into why (why may be NULL or why_len 0: nothing). For detection reasons. */
+void fk_platform_say(char *why, size_t why_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "delivery/fk_forms.h"
+#include "platform/fk_gramine.h"
 #include "test_util.h"
 
 /* The key enclave-cc hard-coded before PR #312 (enclave-cc.md §5). */
@@ -786,10 +787,10 @@ static void test_gramine_default_dir(void **state)
 	(void)state;
 
 	/* Outside Gramine there is no /dev/attestation: NOT_FOUND, nothing created. */
-	if (lstat(FK_GRAMINE_ATTESTATION_DIR, &sb) == 0)
+	if (lstat(FK_GRAMINE_ROOT, &sb) == 0)
 		return; /* inside Gramine: nothing to check without a manifest */
 	EXPECT_STATUS(fk_form_gramine_install(NULL, "fuse", ECC_KEY, 16), FUSEKEY_ERR_NOT_FOUND);
-	assert_missing(FK_GRAMINE_ATTESTATION_DIR);
+	assert_missing(FK_GRAMINE_ROOT);
 }
 
 /* ----------------------------------------------------------- write_fd */
