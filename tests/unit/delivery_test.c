@@ -36,15 +36,6 @@
 #include "platform/fk_sim.h"
 #include "test_util.h"
 
-/* Status comparison that names both statuses on failure. */
-#define EXPECT_ST(expr, want)                                                                \
-	do {                                                                                 \
-		fusekey_status got_ = (expr), want_ = (want);                               \
-		if (got_ != want_)                                                           \
-			fail_msg("%s: got %s, want %s", #expr, fusekey_status_name(got_),    \
-				 fusekey_status_name(want_));                                \
-	} while (0)
-
 enum {
 	AGENT_MRE = 0xA0,
 	APP_MRE = 0xB0,

@@ -582,7 +582,7 @@ static void op_open(int k, bool sensible)
 		want = genuine ? FUSEKEY_OK : FUSEKEY_ERR_MAC_MISMATCH;
 	memset(pt, 0xAA, sizeof(pt));
 	agree(x, fk_dh_open(&x->s, in, len, pt, sizeof(pt), &pt_len), want, true, NULL);
-	if (want == FUSEKEY_ERR_MAC_MISMATCH && !th_all_zero(pt, sizeof(pt)))
+	if (want != FUSEKEY_OK && !th_all_zero(pt, sizeof(pt)))
 		STEP_FAIL("refused open left plaintext bytes");
 	if (want != FUSEKEY_OK)
 		return;
@@ -598,10 +598,14 @@ static void op_export(int k)
 	struct fk_dh_session before = x->s;
 	uint8_t aek[16];
 	bool ok = x->state == FK_DH_STATE_PEER_CHECKED;
+	memset(aek, 0xAA, sizeof(aek));
 	agree(x, fk_dh_export_aek(&x->s, aek), ok ? FUSEKEY_OK : FUSEKEY_ERR_INVALID_STATE, false,
 	      &before);
-	if (!ok)
+	if (!ok) {
+		if (!th_all_zero(aek, sizeof(aek)))
+			STEP_FAIL("a refused export left bytes in the output");
 		return;
+	}
 	if (x->have_aek && memcmp(aek, x->aek, 16) != 0)
 		STEP_FAIL("the AEK changed");
 	memcpy(x->aek, aek, 16);

@@ -33,14 +33,6 @@
 #include "seal/fk_seal.h"
 #include "test_util.h"
 
-#define EXPECT_ST(expr, want)                                                                \
-	do {                                                                                 \
-		fusekey_status got_ = (expr), want_ = (want);                               \
-		if (got_ != want_)                                                           \
-			fail_msg("%s: got %s, want %s", #expr, fusekey_status_name(got_),    \
-				 fusekey_status_name(want_));                                \
-	} while (0)
-
 /* ---- fixture: Occlum over the emulator over sim, and the sim twin ---- */
 
 struct fx {

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fusekey/fusekey.h"
 #include "sgx/fk_sgx.h"
 
 /* Parse lowercase/uppercase hex into out (exactly n bytes); fails the test on error. */
@@ -27,6 +28,14 @@ void th_tmpdir(char *buf, size_t buflen);
 int th_rmtree(const char *path);
 
 #define EXPECT_STATUS(expr, st) assert_int_equal((int)(expr), (int)(st))
+/* The same, naming both statuses on failure. */
+#define EXPECT_ST(expr, want)                                                                \
+	do {                                                                                 \
+		fusekey_status got_ = (expr), want_ = (want);                               \
+		if (got_ != want_)                                                           \
+			fail_msg("%s: got %s, want %s", #expr, fusekey_status_name(got_),    \
+				 fusekey_status_name(want_));                                \
+	} while (0)
 #define EXPECT_OK(expr) EXPECT_STATUS(expr, FUSEKEY_OK)
 
 #endif
