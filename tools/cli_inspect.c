@@ -531,20 +531,40 @@ static int nested_report(const uint8_t *buf, json_t *o, const char *key, struct 
 
 /* Fields a proto-spec entry may copy: offset and size in sgx_report_t, in the target info. */
 struct field_name {
-	unsigned off, size;
+	size_t off, size;
 	const char *name;
 };
+/* Offsets and sizes from the structs themselves (fk_sgx.h), so they cannot drift. */
+#define RF(f, name) {offsetof(struct fk_sgx_report, f), sizeof(((struct fk_sgx_report *)0)->f), name}
+#define TF(f, name) \
+	{offsetof(struct fk_sgx_target_info, f), sizeof(((struct fk_sgx_target_info *)0)->f), name}
 static const struct field_name report_fields[] = {
-	{0, 16, "cpu_svn"},	   {16, 4, "misc_select"},    {20, 1, "cet_attributes"},
-	{32, 16, "isv_ext_prod_id"}, {48, 16, "attributes"},	   {64, 32, "mr_enclave"},
-	{128, 32, "mr_signer"},	   {192, 64, "config_id"},    {256, 2, "isv_prod_id"},
-	{258, 2, "isv_svn"},	   {260, 2, "config_svn"},    {304, 16, "isv_family_id"},
-	{320, 64, "report_data"},  {384, 32, "key_id"},	      {416, 16, "mac"},
+	RF(body.cpu_svn, "cpu_svn"),
+	RF(body.misc_select, "misc_select"),
+	{offsetof(struct fk_sgx_report, body.reserved1), 1, "cet_attributes"},
+	RF(body.isv_ext_prod_id, "isv_ext_prod_id"),
+	RF(body.attributes, "attributes"),
+	RF(body.mr_enclave, "mr_enclave"),
+	RF(body.mr_signer, "mr_signer"),
+	RF(body.config_id, "config_id"),
+	RF(body.isv_prod_id, "isv_prod_id"),
+	RF(body.isv_svn, "isv_svn"),
+	RF(body.config_svn, "config_svn"),
+	RF(body.isv_family_id, "isv_family_id"),
+	RF(body.report_data, "report_data"),
+	RF(key_id, "key_id"),
+	RF(mac, "mac"),
 };
 static const struct field_name target_fields[] = {
-	{0, 32, "mr_enclave"}, {32, 16, "attributes"}, {48, 1, "cet_attributes"},
-	{50, 2, "config_svn"}, {52, 4, "misc_select"}, {64, 64, "config_id"},
+	TF(mr_enclave, "mr_enclave"),
+	TF(attributes, "attributes"),
+	{offsetof(struct fk_sgx_target_info, reserved1), 1, "cet_attributes"},
+	TF(config_svn, "config_svn"),
+	TF(misc_select, "misc_select"),
+	TF(config_id, "config_id"),
 };
+#undef RF
+#undef TF
 
 static json_t *field_name_json(const struct field_name *t, size_t n, size_t off, size_t size)
 {
@@ -573,14 +593,11 @@ static json_t *proto_spec_json(const struct fk_dh_proto_spec *ps,
 	jset(o, "spec_revision", json_integer(head & 0xFF));
 	jset(o, "entries", json_integer((json_int_t)n));
 	for (size_t i = 1; i <= n && i <= FK_DH_PROTO_SPEC_ENTRIES_MAX; i++) {
-		uint16_t ent = fk_le16(ps->target_spec[i]);
-		size_t size = (size_t)1 << (ent & 0xF);
-		long src = (long)(ent >> 4); /* 12-bit signed: negative = leave zero */
+		size_t size;
+		int src;
 		json_t *c = json_object();
 
-		if (src >= 2048)
-			src -= 4096;
-		d = (d + size - 1) & ~(size - 1);
+		d = fk_dh_spec_entry(fk_le16(ps->target_spec[i]), d, &size, &src);
 		jset(c, "size", json_integer((json_int_t)size));
 		jset(c, "source_offset", json_integer(src));
 		jset(c, "source_field",
@@ -604,8 +621,6 @@ static json_t *proto_spec_json(const struct fk_dh_proto_spec *ps,
 	return o;
 }
 
-static const uint8_t lav2_prefix[7] = {'S', 'G', 'X', ' ', 'L', 'A', 2};
-
 static bool rd_is_lav1(const uint8_t rd[FK_SGX_REPORT_DATA_SIZE])
 {
 	return fk_le16(rd + 32) == FK_DH_KDF_ID;
@@ -613,7 +628,7 @@ static bool rd_is_lav1(const uint8_t rd[FK_SGX_REPORT_DATA_SIZE])
 
 static bool rd_is_lav2(const uint8_t rd[FK_SGX_REPORT_DATA_SIZE])
 {
-	return memcmp(rd, lav2_prefix, sizeof(lav2_prefix)) == 0;
+	return memcmp(rd, fk_dh_lav2_prefix, FK_DH_LAV2_PREFIX_SIZE) == 0;
 }
 
 /* Which protocol a msg2 follows, read from its report_data (sgx.md §8.5 step 4). */

@@ -22,7 +22,7 @@ const struct fk_dh_proto_spec fk_dh_lav2_proto_spec = {
 			{0x06, 0x0C}}, /* 64 B from @192: config_id */
 };
 
-static const uint8_t lav2_prefix[7] = {'S', 'G', 'X', ' ', 'L', 'A', 2};
+const uint8_t fk_dh_lav2_prefix[FK_DH_LAV2_PREFIX_SIZE] = {'S', 'G', 'X', ' ', 'L', 'A', 2};
 
 void fk_dh_wipe(struct fk_dh_session *s)
 {
@@ -199,6 +199,13 @@ static void become_active(struct fk_dh_session *s, const struct fk_sgx_report_bo
 
 /* ---- make_target_info (sgx.md §8.4) ---- */
 
+size_t fk_dh_spec_entry(uint16_t entry, size_t dst, size_t *size, int *src)
+{
+	*size = (size_t)1 << (entry & 0xF);
+	*src = (int16_t)entry >> 4; /* arithmetic: -1 means "leave zero" */
+	return (dst + *size - 1) & ~(*size - 1);
+}
+
 bool fk_dh_make_target_info(const struct fk_dh_proto_spec *spec, const struct fk_sgx_report *report,
 			    struct fk_sgx_target_info *ti)
 {
@@ -207,15 +214,14 @@ bool fk_dh_make_target_info(const struct fk_dh_proto_spec *spec, const struct fk
 	memset(ti, 0, sizeof(*ti));
 	uint16_t head = fk_le16(spec->target_spec[0]);
 	size_t n = head >> 8;
-	if (memcmp(spec->signature, lav2_prefix, sizeof(spec->signature)) != 0 || spec->ver != 2 ||
+	if (memcmp(spec->signature, fk_dh_lav2_prefix, sizeof(spec->signature)) != 0 || spec->ver != 2 ||
 	    spec->rev != 0 || (head & 0xFF) != 0 || n > FK_DH_PROTO_SPEC_ENTRIES_MAX)
 		goto refuse;
 	size_t d = 0;
 	for (size_t i = 1; i <= n; i++) {
-		uint16_t e = fk_le16(spec->target_spec[i]);
-		size_t size = (size_t)1 << (e & 0xF);
-		int src_off = (int16_t)e >> 4; /* arithmetic: -1 means "leave zero" */
-		d = (d + size - 1) & ~(size - 1);
+		size_t size;
+		int src_off;
+		d = fk_dh_spec_entry(fk_le16(spec->target_spec[i]), d, &size, &src_off);
 		if (size > sizeof(*ti) || d > sizeof(*ti) - size)
 			goto refuse;
 		if (src_off >= 0) {
@@ -393,7 +399,7 @@ static fusekey_status check_msg2_lav2(struct fk_dh_session *s, struct fk_platfor
 	uint8_t mac[FK_CMAC_SIZE];
 	fusekey_status st;
 
-	if (memcmp(msg2->report.body.report_data, lav2_prefix, sizeof(lav2_prefix)) != 0)
+	if (memcmp(msg2->report.body.report_data, fk_dh_lav2_prefix, FK_DH_LAV2_PREFIX_SIZE) != 0)
 		return FUSEKEY_ERR_HANDSHAKE;
 	memcpy(&restored, &msg2->report, sizeof(restored));
 	memset(restored.body.report_data, 0, sizeof(restored.body.report_data));

@@ -297,6 +297,18 @@ fusekey_status fk_dh_open(struct fk_dh_session *s, const uint8_t *rec, size_t re
 fusekey_status fk_dh_kdf(const uint8_t shared[FK_DH_SHARED_SIZE], const char label[3],
 			 uint8_t key[FK_SGX_KEY_SIZE]) FK_WARN_UNUSED;
 
+/* "SGX LA" and version 2: how an LAv2 proto spec (and msg2's report_data) begins. */
+#define FK_DH_LAV2_PREFIX_SIZE 7
+extern const uint8_t fk_dh_lav2_prefix[FK_DH_LAV2_PREFIX_SIZE];
+
+/*
+ * One target_spec entry as make_target_info reads it (sgx.md §8.4): *size =
+ * 2^(bits 0-3), *src = the signed 12-bit source offset in the report (-1:
+ * leave zero; other negatives are invalid); returns the destination offset,
+ * dst rounded up to a multiple of *size. For make_target_info and inspect.
+ */
+size_t fk_dh_spec_entry(uint16_t entry, size_t dst, size_t *size, int *src);
+
 /*
  * make_target_info (sgx.md §8.4): the target info `spec` describes, filled
  * from `report`. False (ti zeroed) for a spec the SDK would refuse: signature
